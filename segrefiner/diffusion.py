@@ -1,0 +1,163 @@
+"""DiscreteDiffusion: SegRefiner's coarse -> fine discrete diffusion (no weights).
+
+Every pixel is in one of two states: "coarse" (its value is the coarse mask's) or "fine"
+(its value is the model's prediction). Step ``t`` runs over ``0 .. T-1``; ``t = T-1`` is
+the coarse end (all pixels coarse, ``betas_cumprod[T-1] = 0``) and ``betas_cumprod[t]``
+is the share of pixels already fine at step ``t``.
+
+Randomness enters through one :class:`NoiseSource`: a callable that returns U(0, 1)
+draws of a given shape. :class:`TorchNoise` draws them from a ``torch.Generator``;
+:class:`ReplayNoise` replays recorded draws (the reference bundles record the official
+code's draws in its order: one per non-final sampling step, one per ``q_sample``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+import torch
+
+Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class NoiseSource(Protocol):
+    """Returns a tensor of U(0, 1) draws of ``shape`` on ``device``."""
+
+    def __call__(self, shape: Sequence[int], device: torch.device) -> torch.Tensor: ...
+
+
+class TorchNoise:
+    """U(0, 1) draws from ``torch.rand`` with an optional generator (``seed`` makes one)."""
+
+    def __init__(self, generator: torch.Generator | None = None, seed: int | None = None,
+                 device: str | torch.device = "cpu") -> None:
+        if generator is None and seed is not None:
+            generator = torch.Generator(device=device).manual_seed(seed)
+        self.generator = generator
+
+    def __call__(self, shape: Sequence[int], device: torch.device) -> torch.Tensor:
+        if self.generator is None:
+            return torch.rand(tuple(shape), device=device)
+        out = torch.rand(tuple(shape), generator=self.generator, device=self.generator.device)
+        return out.to(device)
+
+
+class ReplayNoise:
+    """Replays recorded draws in order; fails loudly on a shape mismatch or exhaustion."""
+
+    def __init__(self, draws: Iterable[torch.Tensor]) -> None:
+        self._draws = list(draws)
+        self._next = 0
+
+    @property
+    def remaining(self) -> int:
+        return len(self._draws) - self._next
+
+    def __call__(self, shape: Sequence[int], device: torch.device) -> torch.Tensor:
+        if self._next >= len(self._draws):
+            raise RuntimeError(f"ReplayNoise exhausted after {len(self._draws)} draws")
+        draw = self._draws[self._next]
+        if tuple(draw.shape) != tuple(shape):
+            raise RuntimeError(
+                f"ReplayNoise draw {self._next} has shape {tuple(draw.shape)}, "
+                f"the sampler asked for {tuple(shape)}")
+        self._next += 1
+        return draw.to(device)
+
+
+class DiscreteDiffusion:
+    """Schedule, forward process (``q_sample``) and reverse process (``sample``).
+
+    Args:
+        betas_cumprod_start: share of fine pixels at ``t = 0`` (official 0.8).
+        betas_cumprod_end: share at ``t = T-1`` (official 0.0: all coarse).
+        num_timesteps: T (official 6).
+    """
+
+    def __init__(self, betas_cumprod_start: float = 0.8, betas_cumprod_end: float = 0.0,
+                 num_timesteps: int = 6) -> None:
+        if num_timesteps < 2:
+            raise ValueError("num_timesteps must be >= 2")
+        self.num_timesteps = num_timesteps
+        step = (betas_cumprod_end - betas_cumprod_start) / (num_timesteps - 1)
+        # Same values as numpy.linspace(start, end, T) in float64.
+        self.betas_cumprod: list[float] = [
+            betas_cumprod_start + i * step for i in range(num_timesteps - 1)] + [betas_cumprod_end]
+        self.betas_cumprod_prev: list[float] = [1.0, *self.betas_cumprod[:-1]]
+
+    @property
+    def default_steps(self) -> list[int]:
+        """All steps from the coarse end down: [T-1, ..., 0]."""
+        return list(range(self.num_timesteps - 1, -1, -1))
+
+    def steps_for(self, num_steps: int | None) -> list[int]:
+        """The first ``num_steps`` of ``default_steps`` (the official ``--step N``)."""
+        steps = self.default_steps
+        if num_steps is None:
+            return steps
+        if not 1 <= num_steps <= len(steps):
+            raise ValueError(f"steps must be in 1..{len(steps)}, got {num_steps}")
+        return steps[:num_steps]
+
+    # ----------------------------------------------------------------- training
+    def q_sample(self, fine_mask: torch.Tensor, coarse_mask: torch.Tensor, t: torch.Tensor,
+                 noise: NoiseSource) -> torch.Tensor:
+        """Mask at step t: each pixel is the fine (GT) value with prob ``betas_cumprod[t]``.
+
+        fine_mask, coarse_mask: (B, 1, H, W) float in {0, 1}; t: (B,) int64.
+        Returns (B, 1, H, W) float in {0, 1}.
+        """
+        schedule = torch.tensor(self.betas_cumprod, dtype=torch.float64, device=t.device)
+        keep_fine = schedule[t].to(fine_mask.dtype).view(-1, 1, 1, 1)
+        u = noise(fine_mask.shape, fine_mask.device)
+        return torch.where(u < keep_fine, fine_mask, coarse_mask)
+
+    # ---------------------------------------------------------------- inference
+    def fine_transition(self, fine_prob: torch.Tensor, logits: torch.Tensor,
+                        t: int) -> torch.Tensor:
+        """Accumulated probability of each pixel being fine after the step at t.
+
+        The official code (not paper Eq. 11 literally): confidence
+        ``conf = 2 |sigmoid(logits) - 0.5|`` scales the schedule's transition
+        probability ``(bc_prev[t] - bc[t]) / (1 - conf * bc[t])``; a pixel once fine
+        stays fine. fine_prob, logits: (B, 1, H, W); returns (B, 1, H, W) in [0, 1].
+        """
+        conf = (torch.sigmoid(logits) - 0.5).abs() * 2
+        bc, bc_prev = self.betas_cumprod[t], self.betas_cumprod_prev[t]
+        p = conf * (bc_prev - bc) / (1 - conf * bc)
+        return fine_prob + (1 - fine_prob) * p
+
+    def sample(self, denoiser: Denoiser, img: torch.Tensor, coarse_mask: torch.Tensor,
+               steps: Sequence[int] | None = None, noise: NoiseSource | None = None,
+               fine_prob: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the reverse process from the coarse mask.
+
+        Args:
+            denoiser: ``(x (B,4,S,S), t (B,) int64) -> logits (B,1,S,S)``.
+            img: (B, 3, S, S) normalised image.
+            coarse_mask: (B, 1, S, S) float in {0, 1}.
+            steps: step indices in running order (default ``[T-1, ..., 0]``); the last one
+                is the final step, whose output is ``sigmoid(logits)``.
+            noise: source of the one U(0,1) draw per non-final step (default torch.rand).
+            fine_prob: starting fine probability (default all 0).
+
+        Returns:
+            ``(mask_prob, fine_prob)``, both (B, 1, S, S) in [0, 1]: the fine-mask
+            probability after the last step and the accumulated fine-state probability.
+        """
+        steps = self.default_steps if steps is None else list(steps)
+        if not steps:
+            raise ValueError("steps must not be empty")
+        noise = noise if noise is not None else TorchNoise()
+        x = coarse_mask
+        fine = torch.zeros_like(coarse_mask) if fine_prob is None else fine_prob
+        for i, t in enumerate(steps):
+            t_batch = torch.full((img.shape[0],), t, dtype=torch.long, device=img.device)
+            logits = denoiser(torch.cat([img, x.to(img.dtype)], dim=1), t_batch).float()
+            fine = self.fine_transition(fine, logits, t)
+            if i == len(steps) - 1:
+                x = torch.sigmoid(logits)
+            else:
+                take_fine = noise(x.shape, x.device) < fine
+                x = torch.where(take_fine, (logits >= 0).to(coarse_mask.dtype), coarse_mask)
+        return x, fine

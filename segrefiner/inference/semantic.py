@@ -1,0 +1,150 @@
+"""Semantic / high-resolution refinement (BIG, DIS, HR model): global + local.
+
+Global: the whole image and coarse mask resized to ``model_size`` run the steps
+``[T-1, ..., 1]``; the result is upsampled to full size and thresholded. Local: where the
+global pass stayed unsure (accumulated fine probability below ``fine_prob_thr`` times its
+maximum), full-resolution ``model_size`` patches around those points are chosen by greedy
+NMS and refined with the last step (t = 0); overlapping patches are averaged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from segrefiner.diffusion import Denoiser, DiscreteDiffusion, NoiseSource
+
+MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
+
+
+@dataclass(frozen=True)
+class SemanticTestCfg:
+    """Test settings of the semantic path (official defaults)."""
+
+    model_size: int = 256
+    fine_prob_thr: float = 0.9
+    iou_thr: float = 0.3
+    batch_max: int = 32
+
+
+def box_iou(box: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """IoU of one (4,) box with (K, 4) boxes, area = (x2 - x1) * (y2 - y1)."""
+    ix1 = torch.maximum(box[0], boxes[:, 0])
+    iy1 = torch.maximum(box[1], boxes[:, 1])
+    ix2 = torch.minimum(box[2], boxes[:, 2])
+    iy2 = torch.minimum(box[3], boxes[:, 3])
+    inter = (ix2 - ix1).clamp(min=0) * (iy2 - iy1).clamp(min=0)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / (area + areas - inter)
+
+
+def greedy_nms(boxes: torch.Tensor, scores: torch.Tensor, iou_thr: float) -> torch.Tensor:
+    """Indices of the boxes kept by greedy NMS, in descending score order.
+
+    boxes: (K, 4) float; scores: (K,). A box is suppressed when its IoU with a kept box
+    is > ``iou_thr``. Plain torch (no compiled ops).
+    """
+    order = torch.argsort(scores, descending=True, stable=True)
+    boxes = boxes[order]
+    suppressed = torch.zeros(len(order), dtype=torch.bool, device=boxes.device)
+    keep = []
+    for i in range(len(order)):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        suppressed[i + 1:] |= box_iou(boxes[i], boxes[i + 1:]) > iou_thr
+    return order[torch.tensor(keep, dtype=torch.long, device=boxes.device)]
+
+
+def patch_boxes(fine_prob: torch.Tensor, height: int, width: int,
+                cfg: SemanticTestCfg) -> tuple[torch.Tensor, torch.Tensor]:
+    """Candidate full-resolution patches around the points the global pass is unsure of.
+
+    fine_prob: (S, S) accumulated fine probability of the global pass. Returns boxes
+    (K, 4) int64 ``x1, y1, x2, y2`` of size model_size, inside the image, and their
+    scores ``1 - fine_prob`` (K,).
+    """
+    size = cfg.model_size
+    ys, xs = torch.nonzero(fine_prob < cfg.fine_prob_thr * fine_prob.max(), as_tuple=True)
+    scores = 1 - fine_prob[ys, xs]
+    # int(y * H / S) as in the official code (floor of a non-negative float).
+    cy = torch.floor(ys.double() * height / size).long()
+    cx = torch.floor(xs.double() * width / size).long()
+    x1 = (cx - size // 2).clamp(min=0, max=width - size)
+    y1 = (cy - size // 2).clamp(min=0, max=height - size)
+    return torch.stack([x1, y1, x1 + size, y1 + size], dim=1), scores
+
+
+def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
+                   cfg: SemanticTestCfg) -> torch.Tensor:
+    """Boxes (K, 4) int64 of the patches to refine locally, NMS order.
+
+    Keeps boxes after NMS whose crop of the (H, W) bool global mask is neither all
+    background nor all foreground.
+    """
+    height, width = global_mask.shape
+    boxes, scores = patch_boxes(fine_prob, height, width, cfg)
+    if len(boxes) == 0:
+        return boxes
+    boxes = boxes[greedy_nms(boxes.double(), scores, cfg.iou_thr)]
+    # Mixed crops: count foreground in each box with an integral image.
+    integral = F.pad(global_mask.long().cumsum(0).cumsum(1), (1, 0, 1, 0))
+    x1, y1, x2, y2 = boxes.unbind(dim=1)
+    fg = integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]
+    area = (x2 - x1) * (y2 - y1)
+    return boxes[(fg > 0) & (fg < area)]
+
+
+
+def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
+                    coarse_mask: torch.Tensor, cfg: SemanticTestCfg = SemanticTestCfg(),
+                    noise: NoiseSource | None = None,
+                    local: bool = True) -> torch.Tensor:
+    """Refine one whole-image mask at any resolution.
+
+    Args:
+        denoiser: the denoising network.
+        diffusion: the sampler.
+        img: (1, 3, H, W) normalised image.
+        coarse_mask: (H, W) bool or {0, 1}.
+        cfg: model_size, fine_prob_thr, iou_thr, batch_max.
+        noise: U(0,1) source (one draw per global step but the last).
+        local: run the local (patch) pass; images smaller than model_size in either
+            side get the global pass only (the official code does not handle them).
+
+    Returns:
+        (H, W) uint8 in {0, 1}.
+    """
+    height, width = coarse_mask.shape
+    mask = coarse_mask.bool()
+    if int(mask.sum()) <= MIN_FOREGROUND_PIXELS:
+        return torch.zeros((height, width), dtype=torch.uint8, device=coarse_mask.device)
+    size = cfg.model_size
+    # Global pass: floor-index nearest resize ('nearest', not 'nearest-exact').
+    img_small = F.interpolate(img, (size, size), mode="nearest")
+    mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")
+    global_steps = diffusion.default_steps[:-1]
+    prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, global_steps, noise)
+    global_mask = F.interpolate(prob_small, (height, width), mode="nearest")[0, 0] >= 0.5
+    if not local or height < size or width < size:
+        return global_mask.to(torch.uint8)
+
+    boxes = select_patches(global_mask, fine_prob[0, 0], cfg)
+    if len(boxes) == 0:
+        return global_mask.to(torch.uint8)
+    prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
+    count = torch.zeros((height, width), dtype=torch.float32, device=img.device)
+    last_step = diffusion.default_steps[-1:]
+    for chunk in boxes.split(cfg.batch_max):
+        coords = chunk.tolist()
+        img_patches = torch.cat([img[:, :, y1:y2, x1:x2] for x1, y1, x2, y2 in coords])
+        mask_patches = torch.stack(
+            [global_mask[y1:y2, x1:x2] for x1, y1, x2, y2 in coords])[:, None].to(img.dtype)
+        probs, _ = diffusion.sample(denoiser, img_patches, mask_patches, last_step, noise)
+        for (x1, y1, x2, y2), prob in zip(coords, probs[:, 0].float(), strict=True):
+            prob_sum[y1:y2, x1:x2] += prob
+            count[y1:y2, x1:x2] += 1
+    merged = torch.where(count > 0, prob_sum / count.clamp(min=1), global_mask.float())
+    return (merged >= 0.5).to(torch.uint8)

@@ -1,0 +1,140 @@
+"""SegRefiner: the mmengine model (training loss and refinement) around DenoiseUNet."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from mmengine.model import BaseModel
+
+from segrefiner.diffusion import DiscreteDiffusion, NoiseSource, TorchNoise
+from segrefiner.inference.instance import InstanceTestCfg, refine_instances
+from segrefiner.inference.semantic import SemanticTestCfg, refine_semantic
+from segrefiner.registry import MODELS
+from segrefiner.structures import RefineDataSample
+
+INSTANCE, SEMANTIC = "instance", "semantic"
+
+
+@MODELS.register_module()
+class SegRefiner(BaseModel):
+    """Discrete-diffusion mask refiner.
+
+    Args:
+        denoise_model: config of the denoiser (``DenoiseUNet``).
+        diffusion_cfg: arguments of :class:`DiscreteDiffusion`.
+        loss_mask: config of the mask loss (BCE with logits).
+        loss_texture: config of the texture loss (Sobel L1, weight 5).
+        test_cfg: refinement settings; ``mode`` is ``'instance'`` (crops per instance:
+            model_size, pad_width, batch_max, area_thr) or ``'semantic'`` (global + local:
+            model_size, fine_prob_thr, iou_thr, batch_max); ``steps`` (optional) runs the
+            first N steps only.
+        data_preprocessor: normalisation config.
+    """
+
+    def __init__(self, denoise_model: dict, diffusion_cfg: dict | None = None,
+                 loss_mask: dict | None = None, loss_texture: dict | None = None,
+                 test_cfg: dict | None = None, train_cfg: dict | None = None,
+                 data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
+        # Built here from segrefiner's registry: mmengine's BaseModel would look it up in
+        # the root registry, which only finds it under default_scope='segrefiner'.
+        preprocessor = MODELS.build(data_preprocessor or dict(type="RefinerDataPreprocessor"))
+        super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
+        self.denoise_model = MODELS.build(denoise_model)
+        self.diffusion = DiscreteDiffusion(**(diffusion_cfg or {}))
+        self.loss_mask = MODELS.build(loss_mask or dict(type="MaskBCELoss", loss_weight=1.0))
+        self.loss_texture = MODELS.build(
+            loss_texture or dict(type="TextureL1Loss", loss_weight=5.0))
+        self.test_cfg = dict(test_cfg or {})
+        self.train_cfg = dict(train_cfg or {})
+        self.noise: NoiseSource = TorchNoise()
+
+    # ------------------------------------------------------------------ entry
+    def forward(self, inputs, data_samples=None, mode: str = "tensor"):
+        if mode == "loss":
+            return self.loss(inputs, data_samples)
+        if mode == "predict":
+            return self.predict(inputs, data_samples)
+        if mode == "tensor":
+            x, t = inputs
+            return self.denoise_model(x, t)
+        raise RuntimeError(f"invalid mode {mode!r}: expected loss, predict or tensor")
+
+    # --------------------------------------------------------------- training
+    def loss_from_masks(self, img: torch.Tensor, gt_mask: torch.Tensor, coarse_mask: torch.Tensor,
+                        t: torch.Tensor | None = None,
+                        noise: NoiseSource | None = None) -> dict[str, torch.Tensor]:
+        """Training losses for one batch (Alg. 1).
+
+        img: (B, 3, S, S) normalised; gt_mask, coarse_mask: (B, 1, S, S) in {0, 1};
+        t: (B,) steps (default uniform over all steps). Returns ``loss_mask``,
+        ``loss_texture`` and the (not back-propagated) ``iou`` of the prediction.
+        """
+        noise = noise or self.noise
+        gt_mask, coarse_mask = gt_mask.to(img.dtype), coarse_mask.to(img.dtype)
+        if t is None:
+            t = torch.randint(0, self.diffusion.num_timesteps, (img.shape[0],), device=img.device)
+        x_t = self.diffusion.q_sample(gt_mask, coarse_mask, t, noise)
+        logits = self.denoise_model(torch.cat([img, x_t], dim=1), t)
+        with torch.no_grad():
+            pred = logits.detach() >= 0
+            target = gt_mask >= 0.5
+            inter = (pred & target).sum().float()
+            union = (pred | target).sum().float()
+            iou = inter / union.clamp(min=1)
+        return dict(loss_mask=self.loss_mask(logits, gt_mask),
+                    loss_texture=self.loss_texture(logits, gt_mask), iou=iou)
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: Sequence[RefineDataSample]) -> dict[str, torch.Tensor]:
+        """Losses of a batch from the data preprocessor (samples carry the masks)."""
+        gt = torch.stack([s.gt_mask for s in data_samples]).to(inputs.device)
+        coarse = torch.stack([s.coarse_mask for s in data_samples]).to(inputs.device)
+        return self.loss_from_masks(inputs, gt, coarse)
+
+    # ------------------------------------------------------------- refinement
+    @property
+    def mode(self) -> str:
+        return self.test_cfg.get("mode", INSTANCE)
+
+    def resolve_steps(self, steps: int | Sequence[int] | None = None) -> list[int]:
+        """Sampling steps: a list as given, an int N for the first N steps (the official
+        ``--step N``), None for test_cfg ``steps`` or else all steps."""
+        if steps is None:
+            steps = self.test_cfg.get("steps")
+        if steps is None or isinstance(steps, int):
+            return self.diffusion.steps_for(steps)
+        return list(steps)
+
+    def instance_cfg(self) -> InstanceTestCfg:
+        keys = InstanceTestCfg.__dataclass_fields__
+        return InstanceTestCfg(**{k: v for k, v in self.test_cfg.items() if k in keys})
+
+    def semantic_cfg(self) -> SemanticTestCfg:
+        keys = SemanticTestCfg.__dataclass_fields__
+        return SemanticTestCfg(**{k: v for k, v in self.test_cfg.items() if k in keys})
+
+    @torch.no_grad()
+    def refine_instances(self, img: torch.Tensor, coarse_masks: torch.Tensor,
+                         steps: int | Sequence[int] | None = None,
+                         noise: NoiseSource | None = None) -> torch.Tensor:
+        """(1, 3, H, W) normalised image, (N, H, W) masks -> (N, H, W) uint8 {0, 1}."""
+        return refine_instances(self.denoise_model, self.diffusion, img, coarse_masks,
+                                self.instance_cfg(), self.resolve_steps(steps), noise or self.noise)
+
+    @torch.no_grad()
+    def refine_semantic(self, img: torch.Tensor, coarse_mask: torch.Tensor,
+                        noise: NoiseSource | None = None) -> torch.Tensor:
+        """(1, 3, H, W) normalised image, (H, W) mask -> (H, W) uint8 {0, 1}."""
+        return refine_semantic(self.denoise_model, self.diffusion, img, coarse_mask,
+                               self.semantic_cfg(), noise or self.noise)
+
+    def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
+        """Refine each sample's ``coarse_masks`` (instance) or ``coarse_mask`` (semantic)."""
+        images = inputs if isinstance(inputs, list) else list(inputs.split(1))
+        for img, sample in zip(images, data_samples, strict=True):
+            if self.mode == SEMANTIC:
+                coarse_mask = sample.coarse_mask[0].to(img.device)
+                sample.pred_mask = self.refine_semantic(img, coarse_mask)[None]
+            else:
+                sample.pred_masks = self.refine_instances(img, sample.coarse_masks.to(img.device))
+        return list(data_samples)

@@ -1,0 +1,69 @@
+"""Instance refinement: boxes, crops, paste-back, chunking and the official case."""
+from __future__ import annotations
+
+import torch
+
+from segrefiner.diffusion import ReplayNoise, TorchNoise
+from segrefiner.inference.instance import (
+    InstanceTestCfg,
+    padded_boxes,
+    paste_back,
+    refine_instances,
+)
+
+
+def test_padded_boxes_have_exclusive_ends_and_stay_inside():
+    masks = torch.zeros(2, 50, 60, dtype=torch.bool)
+    masks[0, 10:20, 30:35] = True   # rows 10..19, cols 30..34
+    masks[1, 0:3, 55:60] = True     # touches the top and right edges
+    boxes = padded_boxes(masks, pad_width=4)
+    assert boxes.tolist() == [[26, 6, 39, 24], [51, 0, 60, 7]]
+
+
+def test_paste_back_of_a_box_sized_crop_reproduces_the_mask():
+    # Crop resolution == box resolution: grid_sample hits pixel centres exactly.
+    probs = torch.zeros(1, 1, 8, 8)
+    probs[0, 0, 2:6, 1:7] = 1.0
+    pasted = paste_back(probs, torch.tensor([[10, 20, 18, 28]]), height=40, width=30)
+    expected = torch.zeros(1, 40, 30, dtype=torch.bool)
+    expected[0, 22:26, 11:17] = True
+    assert torch.equal(pasted, expected)
+
+
+def test_paste_back_upsamples_bilinearly_with_threshold_half():
+    # A 2x2 crop onto a 4x4 box: the left column is 1, the right 0. Pixel centres at
+    # x = 0.5, 1.5 sample the left cell (1.0, 0.75) and 2.5, 3.5 the right (0.25, 0).
+    probs = torch.tensor([[[[1.0, 0.0], [1.0, 0.0]]]])
+    pasted = paste_back(probs, torch.tensor([[0, 0, 4, 4]]), height=4, width=4)
+    assert pasted[0].int().tolist() == [[1, 1, 0, 0]] * 4
+
+
+def test_small_instances_are_kept_and_no_draws_are_made():
+    masks = torch.zeros(2, 40, 40, dtype=torch.uint8)
+    masks[0, :10, :10] = 1           # 100 px < area_thr
+    masks[1, 5:6, 5:6] = 1
+    out = refine_instances(lambda x, t: 1 / 0, None, torch.zeros(1, 3, 40, 40), masks,
+                           InstanceTestCfg(area_thr=512), noise=ReplayNoise([]))
+    assert torch.equal(out, masks)
+
+
+def test_official_instance_case(small_model, cases):
+    case = cases["instance"]
+    small_model.test_cfg = dict(case["test_cfg"], mode="instance")
+    noise = ReplayNoise(case["noise"])
+    out = small_model.refine_instances(case["img"], case["coarse_masks"], list(case["steps"]),
+                                       noise)
+    assert noise.remaining == 0
+    assert torch.equal(out, case["out_masks"])
+
+
+def test_chunks_refine_like_one_batch(small_model, cases):
+    # batch_max only changes how instances are grouped, not the result, when the model
+    # is confident enough that the draws do not matter: compare the final-step-only run.
+    case = cases["instance"]
+    results = []
+    for batch_max in (1, 32):
+        small_model.test_cfg = dict(case["test_cfg"], mode="instance", batch_max=batch_max)
+        results.append(small_model.refine_instances(case["img"], case["coarse_masks"], [0],
+                                                    TorchNoise(seed=0)))
+    assert torch.equal(results[0], results[1])
