@@ -6,6 +6,6 @@ setup(
     version="0.1.0",
     description="Model-agnostic segmentation-mask refinement by discrete diffusion (SegRefiner)",
     packages=find_packages(include=["segrefiner", "segrefiner.*"]),
+    package_data={"segrefiner.evaluation": ["coco_to_synset.json"]},
     python_requires=">=3.10",
-    entry_points={"console_scripts": ["segrefiner=segrefiner.cli:main"]},
 )

@@ -15,7 +15,7 @@ MODELS = Registry("model", parent=MMENGINE_MODELS, locations=["segrefiner.models
 DATASETS = Registry("dataset", parent=MMENGINE_DATASETS, locations=["segrefiner.datasets"])
 TRANSFORMS = Registry(
     "transform", parent=MMENGINE_TRANSFORMS, locations=["segrefiner.datasets.transforms"])
-METRICS = Registry("metric", parent=MMENGINE_METRICS, locations=["segrefiner.evaluation"])
+METRICS = Registry("metric", parent=MMENGINE_METRICS, locations=["segrefiner.evaluation.metrics"])
 HOOKS = Registry("hook", parent=MMENGINE_HOOKS, locations=["segrefiner.engine"])
 
 __all__ = ["DATASETS", "HOOKS", "METRICS", "MODELS", "TRANSFORMS"]

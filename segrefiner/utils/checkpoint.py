@@ -18,9 +18,7 @@ import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from torch import nn
 
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be used; the message names the file and the problem."""
+from segrefiner.utils.errors import CheckpointError
 
 
 def _numpy_safe_globals() -> list:

@@ -1,0 +1,2 @@
+"""Evaluation: reference-exact metric functions (functional/), AP evaluators
+(instance_eval), folder scoring (folders) and mmengine metrics (metrics/)."""
