@@ -1,2 +1,3 @@
-# Refine BIG (whole-image, high-resolution) coarse masks with the HR model.
-_base_ = ['./segrefiner_hr.py']
+# Refine BIG coarse masks with the HR model (global + local) and score IoU / mBA.
+_base_ = ['./segrefiner_hr.py', '../_base_/datasets/big_test.py']
+test_cfg = dict(type='TestLoop')

@@ -1,6 +1,11 @@
 # HR-SegRefiner: 40k iterations of fine-tuning on DIS5K-TR + ThinObject-5K from the LR
 # 80k checkpoint (official recipe); refines with the semantic (global + local) path.
-_base_ = ['./segrefiner_lr.py']
+_base_ = [
+    '../_base_/models/segrefiner_lr.py',
+    '../_base_/datasets/hr_train.py',
+    '../_base_/schedules/schedule_120k.py',
+    '../_base_/default_runtime.py',
+]
 model = dict(
     test_cfg=dict(_delete_=True, mode='semantic', model_size=256, fine_prob_thr=0.9,
                   iou_thr=0.3, batch_max=32))

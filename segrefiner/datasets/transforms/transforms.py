@@ -1,0 +1,250 @@
+"""Training / test transforms (mmcv ``BaseTransform``: ``transform(results) -> results``).
+
+``results`` keys: ``img`` (H, W, 3) uint8 RGB, ``gt_mask`` / ``coarse_mask`` (H, W)
+uint8 {0,1}, ``coarse_masks`` (N, H, W) uint8 {0,1} for instances, plus paths and meta.
+Random transforms draw from numpy's global generator, which mmengine seeds per worker
+(``randomness=dict(seed=...)``), so a seed fixes every sample.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+
+from segrefiner.datasets.coarse_masks import make_coarse_mask
+from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.registry import TRANSFORMS
+from segrefiner.structures import RefineDataSample
+from segrefiner.utils.errors import UserError
+
+
+def _rng() -> np.random.Generator:
+    """A Generator seeded from numpy's global state (deterministic under mmengine seeds)."""
+    return np.random.default_rng(np.random.randint(0, 2**31 - 1))
+
+
+@TRANSFORMS.register_module()
+class LoadImage(BaseTransform):
+    """``img_path`` -> ``img`` (H, W, 3) uint8 RGB, ``ori_shape`` (H, W)."""
+
+    def transform(self, results: dict) -> dict:
+        results["img"] = read_image(results["img_path"])
+        results["ori_shape"] = results["img"].shape[:2]
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadMask(BaseTransform):
+    """``<key>_path`` -> ``<key>`` (H, W) uint8 {0,1} (binarised at half range).
+
+    With ``optional=True`` a sample without ``<key>_path`` passes unchanged (test sets
+    whose ground truth may be absent).
+    """
+
+    def __init__(self, key: str = "gt_mask", optional: bool = False) -> None:
+        self.key, self.optional = key, optional
+
+    def transform(self, results: dict) -> dict:
+        if self.optional and f"{self.key}_path" not in results:
+            return results
+        mask = read_mask(results[f"{self.key}_path"])
+        if "img" in results and mask.shape != results["img"].shape[:2]:
+            raise UserError(f"{results[f'{self.key}_path']}: mask size {mask.shape[::-1]} differs "
+                            f"from its image {results['img'].shape[1::-1]}")
+        results[self.key] = mask.astype(np.uint8)
+        return results
+
+
+@TRANSFORMS.register_module()
+class ChooseCoarseVariant(BaseTransform):
+    """Pick ``coarse_mask_path`` among ``coarse_mask_paths`` (HR: plain or expanded, p=0.5)."""
+
+    def transform(self, results: dict) -> dict:
+        paths = results["coarse_mask_paths"]
+        results["coarse_mask_path"] = paths[np.random.randint(len(paths))]
+        return results
+
+
+@TRANSFORMS.register_module()
+class SampleInstance(BaseTransform):
+    """Pick one instance of ``instances`` at random and decode it as ``gt_mask``.
+
+    Each instance holds a COCO ``segmentation`` (polygons or RLE) of the image.
+    """
+
+    def transform(self, results: dict) -> dict:
+        import pycocotools.mask as mask_utils
+
+        h, w = results["img"].shape[:2]
+        inst = results["instances"][np.random.randint(len(results["instances"]))]
+        seg = inst["segmentation"]
+        if isinstance(seg, list):
+            rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
+        elif isinstance(seg.get("counts"), list):
+            rle = mask_utils.frPyObjects(seg, h, w)
+        else:
+            rle = seg
+        results["gt_mask"] = mask_utils.decode(rle).astype(np.uint8)
+        return results
+
+
+@TRANSFORMS.register_module()
+class GenerateCoarseMask(BaseTransform):
+    """``gt_mask`` -> online ``coarse_mask`` (contour modification + dilate / erode).
+
+    Retries (up to ``max_tries``) when the perturbation wipes the object out.
+    """
+
+    def __init__(self, iou_target: float = 0.8, max_rounds: int = 250, max_tries: int = 3) -> None:
+        self.iou_target, self.max_rounds, self.max_tries = iou_target, max_rounds, max_tries
+
+    def transform(self, results: dict) -> dict:
+        rng = _rng()
+        coarse = None
+        for _ in range(self.max_tries):
+            coarse = make_coarse_mask(results["gt_mask"], rng, self.iou_target, self.max_rounds)
+            if coarse.any():
+                break
+        results["coarse_mask"] = coarse
+        return results
+
+
+def _mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return None
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def _crop(results: dict, box: tuple[int, int, int, int]) -> None:
+    x1, y1, x2, y2 = box
+    for key in ("img", "gt_mask", "coarse_mask"):
+        if key in results:
+            results[key] = np.ascontiguousarray(results[key][y1:y2, x1:x2])
+    results["crop_box"] = box
+
+
+@TRANSFORMS.register_module()
+class RandomObjectCrop(BaseTransform):
+    """The "double random crop" around the GT object.
+
+    The object's box is padded by ``pad`` pixels (clamped to the image). With
+    probability ``whole_prob`` the crop contains the whole padded box and extends
+    randomly towards the image border; otherwise it is a random window inside the
+    padded box, at least ``min_part`` of its width and height, holding some foreground.
+    """
+
+    def __init__(self, pad: int = 40, whole_prob: float = 0.5, min_part: float = 0.5) -> None:
+        self.pad, self.whole_prob, self.min_part = pad, whole_prob, min_part
+
+    def transform(self, results: dict) -> dict:
+        h, w = results["gt_mask"].shape
+        box = _mask_box(results["gt_mask"])
+        if box is None:
+            return results
+        x1, y1 = max(0, box[0] - self.pad), max(0, box[1] - self.pad)
+        x2, y2 = min(w, box[2] + self.pad), min(h, box[3] + self.pad)
+        if np.random.rand() < self.whole_prob:
+            crop = (np.random.randint(0, x1 + 1), np.random.randint(0, y1 + 1),
+                    np.random.randint(x2, w + 1), np.random.randint(y2, h + 1))
+        else:
+            crop = self._partial(results["gt_mask"], (x1, y1, x2, y2))
+        _crop(results, crop)
+        return results
+
+    def _partial(self, gt: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, ...]:
+        x1, y1, x2, y2 = box
+        bw, bh = x2 - x1, y2 - y1
+        for _ in range(10):
+            cw = np.random.randint(max(1, int(bw * self.min_part)), bw + 1)
+            ch = np.random.randint(max(1, int(bh * self.min_part)), bh + 1)
+            cx, cy = x1 + np.random.randint(0, bw - cw + 1), y1 + np.random.randint(0, bh - ch + 1)
+            if gt[cy:cy + ch, cx:cx + cw].any():
+                return cx, cy, cx + cw, cy + ch
+        return box
+
+
+@TRANSFORMS.register_module()
+class RandomPatchCrop(BaseTransform):
+    """HR-style crop: with probability ``patch_prob`` a ``size`` x ``size`` full-resolution
+    patch holding both foreground and background (centred near a GT boundary pixel);
+    otherwise (or when no such patch fits) a :class:`RandomObjectCrop`."""
+
+    def __init__(self, size: int = 256, patch_prob: float = 0.5, max_tries: int = 20,
+                 object_crop: dict | None = None) -> None:
+        self.size, self.patch_prob, self.max_tries = size, patch_prob, max_tries
+        self.object_crop = RandomObjectCrop(**(object_crop or {}))
+
+    def transform(self, results: dict) -> dict:
+        gt = results["gt_mask"]
+        h, w = gt.shape
+        if np.random.rand() < self.patch_prob and h >= self.size and w >= self.size:
+            edges = cv2.morphologyEx(gt, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+            ys, xs = np.nonzero(edges)
+            for _ in range(self.max_tries if len(xs) else 0):
+                i = np.random.randint(len(xs))
+                x1 = int(np.clip(xs[i] - np.random.randint(self.size), 0, w - self.size))
+                y1 = int(np.clip(ys[i] - np.random.randint(self.size), 0, h - self.size))
+                patch = gt[y1:y1 + self.size, x1:x1 + self.size]
+                if 0 < patch.sum() < patch.size:
+                    _crop(results, (x1, y1, x1 + self.size, y1 + self.size))
+                    return results
+        return self.object_crop.transform(results)
+
+
+@TRANSFORMS.register_module()
+class ResizeTo(BaseTransform):
+    """Resize to ``size`` x ``size`` (no aspect ratio): image bilinear, masks nearest."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+
+    def transform(self, results: dict) -> dict:
+        dsize = (self.size, self.size)
+        results["img"] = cv2.resize(results["img"], dsize, interpolation=cv2.INTER_LINEAR)
+        for key in ("gt_mask", "coarse_mask"):
+            if key in results:
+                results[key] = cv2.resize(results[key], dsize, interpolation=cv2.INTER_NEAREST)
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomHorizontalFlip(BaseTransform):
+    """Flip image and masks left-right with probability ``prob``."""
+
+    def __init__(self, prob: float = 0.5) -> None:
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        if np.random.rand() < self.prob:
+            for key in ("img", "gt_mask", "coarse_mask"):
+                if key in results:
+                    results[key] = np.ascontiguousarray(results[key][:, ::-1])
+            results["flipped"] = True
+        return results
+
+
+META_KEYS = ("img_path", "img_id", "ori_shape", "name", "crop_box", "flipped", "out_name")
+
+
+@TRANSFORMS.register_module()
+class PackRefineInputs(BaseTransform):
+    """-> ``dict(inputs=(3, H, W) uint8 tensor, data_samples=RefineDataSample)``.
+
+    Masks become uint8 tensors: ``gt_mask`` / ``coarse_mask`` (1, H, W),
+    ``coarse_masks`` (N, H, W); ``scores``, ``labels``, ``bboxes`` pass through.
+    """
+
+    def transform(self, results: dict) -> dict:
+        img = torch.from_numpy(np.ascontiguousarray(results["img"].transpose(2, 0, 1)))
+        sample = RefineDataSample(metainfo={k: results[k] for k in META_KEYS if k in results})
+        for key in ("gt_mask", "coarse_mask"):
+            if key in results:
+                setattr(sample, key, torch.from_numpy(results[key].astype(np.uint8))[None])
+        if "coarse_masks" in results:
+            sample.coarse_masks = torch.from_numpy(results["coarse_masks"].astype(np.uint8))
+        for key in ("scores", "labels", "bboxes"):
+            if key in results:
+                setattr(sample, key, torch.as_tensor(np.asarray(results[key])))
+        return dict(inputs=img, data_samples=sample)

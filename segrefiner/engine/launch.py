@@ -1,0 +1,42 @@
+"""Shared setup of tools/train.py and tools/test.py: config overrides and distribution.
+
+mmengine's launcher calls ``torch.cuda.set_device`` unconditionally and its DDP wrapper
+defaults to ``device_ids=[LOCAL_RANK]``; both fail without a GPU. On a CPU-only machine
+the process group is initialised here with gloo, before the Runner exists (the Runner
+then skips its own initialisation), and the wrapper gets ``device_ids=None``.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def setup_distributed(cfg: Config, launcher: str) -> None:
+    """Record the launcher in ``cfg``; on CPU, start a gloo process group for it."""
+    cfg.launcher = launcher
+    if launcher == "none":
+        return
+    if torch.cuda.is_available():
+        cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})["backend"] = "nccl"
+        return
+    cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})["backend"] = "gloo"
+    cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", device_ids=None)
+    if dist.is_initialized():
+        return
+    if launcher == "slurm":
+        os.environ.setdefault("RANK", os.environ["SLURM_PROCID"])
+        os.environ.setdefault("LOCAL_RANK", os.environ.get("SLURM_LOCALID", "0"))
+        os.environ.setdefault("WORLD_SIZE", os.environ["SLURM_NTASKS"])
+        os.environ.setdefault("MASTER_PORT", "29500")
+        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+    dist.init_process_group(backend="gloo", rank=int(os.environ["RANK"]),
+                            world_size=int(os.environ["WORLD_SIZE"]))
+
+
+def apply_cfg_options(cfg: Config, options: dict | None) -> None:
+    """Merge ``--cfg-options key=value`` pairs into the config."""
+    if options:
+        cfg.merge_from_dict(options)

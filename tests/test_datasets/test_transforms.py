@@ -1,0 +1,114 @@
+"""Transforms: shapes, value ranges, crops containing the object, determinism."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import FIXTURES
+
+from segrefiner.datasets.io import binarize_mask, read_image, read_mask
+from segrefiner.datasets.transforms import (
+    GenerateCoarseMask,
+    LoadImage,
+    LoadMask,
+    PackRefineInputs,
+    RandomHorizontalFlip,
+    RandomObjectCrop,
+    RandomPatchCrop,
+    ResizeTo,
+)
+from segrefiner.utils.errors import UserError
+
+FOLDER = FIXTURES / "folder"
+NAME = "horses_horse001"
+
+
+def loaded() -> dict:
+    results = dict(img_path=str(FOLDER / "images" / f"{NAME}.jpg"),
+                   gt_mask_path=str(FOLDER / "masks" / f"{NAME}.png"))
+    return LoadMask("gt_mask").transform(LoadImage().transform(results))
+
+
+def test_loading_gives_rgb_and_binary_mask():
+    results = loaded()
+    assert results["img"].dtype == np.uint8 and results["img"].shape[2] == 3
+    assert results["gt_mask"].shape == results["img"].shape[:2]
+    assert set(np.unique(results["gt_mask"])) == {0, 1}
+    assert results["ori_shape"] == results["img"].shape[:2]
+
+
+def test_mask_binarisation_rules():
+    assert binarize_mask(np.array([[0, 127, 128]], np.uint8)).tolist() == [[False, False, True]]
+    assert binarize_mask(np.array([[0, 1]], np.uint8)).tolist() == [[False, True]]
+    assert binarize_mask(np.array([[32767, 32768]], np.uint16)).tolist() == [[False, True]]
+    rgb = np.zeros((1, 2, 3), np.uint8)
+    rgb[0, 1, 2] = 200
+    assert binarize_mask(rgb).tolist() == [[False, True]]
+    with pytest.raises(UserError, match="NaN"):
+        binarize_mask(np.array([[0.0, np.nan]]))
+
+
+def test_unreadable_files_are_named(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("hello")
+    with pytest.raises(UserError, match=r"bad\.png: not a readable image"):
+        read_mask(bad)
+    with pytest.raises(UserError, match=r"nothere\.jpg: no such image file"):
+        read_image(tmp_path / "nothere.jpg")
+
+
+def test_generated_coarse_mask_is_binary_and_overlaps_the_object():
+    np.random.seed(0)
+    results = GenerateCoarseMask().transform(loaded())
+    gt, coarse = results["gt_mask"].astype(bool), results["coarse_mask"].astype(bool)
+    iou = (gt & coarse).sum() / (gt | coarse).sum()
+    assert coarse.shape == gt.shape and 0.2 < iou < 0.95
+
+
+def test_whole_object_crop_contains_the_object():
+    for seed in range(10):
+        np.random.seed(seed)
+        results = loaded()
+        total = results["gt_mask"].sum()
+        results = RandomObjectCrop(pad=10, whole_prob=1.0).transform(results)
+        assert results["gt_mask"].sum() == total
+        assert results["img"].shape[:2] == results["gt_mask"].shape
+
+
+def test_partial_crop_holds_part_of_the_object():
+    for seed in range(10):
+        np.random.seed(seed)
+        results = RandomObjectCrop(pad=10, whole_prob=0.0).transform(loaded())
+        assert results["gt_mask"].sum() > 0
+
+
+def test_patch_crop_has_both_classes_at_full_resolution():
+    np.random.seed(0)
+    results = RandomPatchCrop(size=64, patch_prob=1.0).transform(loaded())
+    assert results["gt_mask"].shape == (64, 64)
+    assert 0 < results["gt_mask"].sum() < 64 * 64
+
+
+def test_resize_flip_pack_shapes_and_ranges():
+    np.random.seed(0)
+    results = GenerateCoarseMask().transform(loaded())
+    results = ResizeTo(96).transform(results)
+    flipped = RandomHorizontalFlip(prob=1.0).transform(
+        {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in results.items()})
+    assert np.array_equal(flipped["gt_mask"], results["gt_mask"][:, ::-1])
+    packed = PackRefineInputs().transform(flipped)
+    assert tuple(packed["inputs"].shape) == (3, 96, 96)
+    sample = packed["data_samples"]
+    assert tuple(sample.gt_mask.shape) == (1, 96, 96)
+    assert tuple(sample.coarse_mask.shape) == (1, 96, 96)
+    assert set(sample.gt_mask.unique().tolist()) <= {0, 1}
+    assert sample.metainfo["flipped"] is True
+
+
+def test_pipeline_is_deterministic_under_a_seed():
+    def run(seed: int):
+        np.random.seed(seed)
+        results = GenerateCoarseMask().transform(loaded())
+        return RandomObjectCrop().transform(results)
+    a, b = run(3), run(3)
+    assert np.array_equal(a["coarse_mask"], b["coarse_mask"])
+    assert a["crop_box"] == b["crop_box"]
