@@ -225,7 +225,8 @@ class RandomHorizontalFlip(BaseTransform):
         return results
 
 
-META_KEYS = ("img_path", "img_id", "ori_shape", "name", "crop_box", "flipped", "out_name")
+META_KEYS = ("img_path", "gt_mask_path", "coarse_mask_path", "img_id", "ori_shape", "name",
+             "crop_box", "flipped", "out_name")
 
 
 @TRANSFORMS.register_module()

@@ -1,0 +1,32 @@
+"""Make mmengine's training checkpoints loadable with ``torch.load(weights_only=True)``.
+
+mmengine pickles every HistoryBuffer of the training log with its statistics methods
+(``min``, ``max``, ``current``, ``mean``), as ``getattr(HistoryBuffer, 'min')``: loading
+that needs ``getattr`` allowed, which would let any file run code. The default methods
+are restored by ``HistoryBuffer.__setstate__`` anyway, so checkpoints written by this
+project leave them out; what remains (HistoryBuffer, numpy arrays and scalars) is
+allow-listed for ``torch.load`` (see ``segrefiner.utils.checkpoint.SAFE_GLOBALS``).
+"""
+from __future__ import annotations
+
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+
+from segrefiner.utils.checkpoint import SAFE_GLOBALS
+
+DEFAULT_STATISTICS = ("min", "max", "current", "mean")
+
+
+def _history_buffer_state(self: HistoryBuffer) -> dict:
+    state = dict(self.__dict__)
+    state.pop("statistics_methods", None)
+    custom = {k: v for k, v in self._statistics_methods.items() if k not in DEFAULT_STATISTICS}
+    if custom:
+        state["statistics_methods"] = custom
+    return state
+
+
+def install() -> None:
+    """Patch HistoryBuffer pickling and allow-list the checkpoint types (idempotent)."""
+    HistoryBuffer.__getstate__ = _history_buffer_state
+    torch.serialization.add_safe_globals(SAFE_GLOBALS)
