@@ -8,4 +8,5 @@ setup(
     packages=find_packages(include=["segrefiner", "segrefiner.*"]),
     package_data={"segrefiner.evaluation": ["coco_to_synset.json"]},
     python_requires=">=3.10",
+    entry_points={"console_scripts": ["segrefiner=segrefiner.cli:entry_point"]},
 )

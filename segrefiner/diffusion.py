@@ -18,6 +18,7 @@ from typing import Protocol
 import torch
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+StepCallback = Callable[[int, torch.Tensor], None]
 
 
 class NoiseSource(Protocol):
@@ -129,7 +130,8 @@ class DiscreteDiffusion:
 
     def sample(self, denoiser: Denoiser, img: torch.Tensor, coarse_mask: torch.Tensor,
                steps: Sequence[int] | None = None, noise: NoiseSource | None = None,
-               fine_prob: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               fine_prob: torch.Tensor | None = None,
+               on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the reverse process from the coarse mask.
 
         Args:
@@ -140,6 +142,8 @@ class DiscreteDiffusion:
                 is the final step, whose output is ``sigmoid(logits)``.
             noise: source of the one U(0,1) draw per non-final step (default torch.rand).
             fine_prob: starting fine probability (default all 0).
+            on_step: called as ``on_step(t, x)`` after each step with the current mask
+                (B, 1, S, S) (binary; the last one is the probability).
 
         Returns:
             ``(mask_prob, fine_prob)``, both (B, 1, S, S) in [0, 1]: the fine-mask
@@ -160,4 +164,6 @@ class DiscreteDiffusion:
             else:
                 take_fine = noise(x.shape, x.device) < fine
                 x = torch.where(take_fine, (logits >= 0).to(coarse_mask.dtype), coarse_mask)
+            if on_step is not None:
+                on_step(t, x)
         return x, fine

@@ -1,7 +1,6 @@
 """scripts/eval_*.py and lvis2coco.py: printed metrics, JSON output, one-line errors."""
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import subprocess
@@ -10,7 +9,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from helpers import FIXTURES, REPO
+from helpers import FIXTURES, REPO, metric_lines
 
 METRICS = FIXTURES / "metrics"
 EXPECTED = json.loads((METRICS / "expected.json").read_text())
@@ -21,13 +20,6 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-def metrics_of(stdout: str) -> dict[str, float]:
-    out = {}
-    for line in stdout.splitlines():
-        name, _, value = line.partition(": ")
-        with contextlib.suppress(ValueError):
-            out[name] = float(value)
-    return out
 
 
 def test_eval_json_prints_and_writes_both_ap_types(tmp_path):
@@ -35,7 +27,7 @@ def test_eval_json_prints_and_writes_both_ap_types(tmp_path):
     result = run("eval_json.py", "--gt", str(METRICS / "lvis_v0.5_val_100.json"),
                  "--dt", str(METRICS / "dets.json"), "--json-out", str(out_json))
     assert result.returncode == 0, result.stderr
-    printed = metrics_of(result.stdout)
+    printed = metric_lines(result.stdout)
     assert printed["segm_AP"] == pytest.approx(EXPECTED["segm"]["AP"], abs=5e-5)
     assert printed["boundary_AP"] == pytest.approx(EXPECTED["boundary"]["AP"], abs=5e-5)
     written = json.loads(out_json.read_text())
@@ -68,7 +60,7 @@ def test_eval_miou_on_big_and_plain_naming(tmp_path, gt_name, pred_name):
     result = run("eval_miou.py", "--gt-dir", str(gt_dir), "--pred-dir", str(pred_dir),
                  "--workers", "2")
     assert result.returncode == 0, result.stderr
-    printed = metrics_of(result.stdout)
+    printed = metric_lines(result.stdout)
     assert printed["images"] == 5
     assert printed["IoU"] == pytest.approx(EXPECTED["dataset"]["iou_cumulative"], abs=5e-5)
     assert printed["mBA"] == pytest.approx(EXPECTED["dataset"]["mba_mean"], abs=5e-5)
@@ -81,7 +73,7 @@ def test_eval_miou_missing_prediction_is_named(tmp_path):
     assert result.returncode == 2 and "m3.png" in result.stderr
     result = run("eval_miou.py", "--gt-dir", str(gt_dir), "--pred-dir", str(pred_dir),
                  "--allow-missing")
-    assert result.returncode == 0 and metrics_of(result.stdout)["images"] == 4
+    assert result.returncode == 0 and metric_lines(result.stdout)["images"] == 4
 
 
 def test_eval_miou_dis_per_subset(tmp_path):
@@ -93,7 +85,7 @@ def test_eval_miou_dis_per_subset(tmp_path):
         shutil.copy(METRICS / case["gt"], pred_root / "DIS-VD" / f"n{i}.png")
     result = run("eval_miou_dis.py", "--gt-root", str(gt_root), "--pred-root", str(pred_root))
     assert result.returncode == 0, result.stderr
-    printed = metrics_of(result.stdout)
+    printed = metric_lines(result.stdout)
     assert printed["DIS-VD/IoU"] == 1.0 and printed["DIS-VD/MAE"] == 0.0
     assert printed["DIS-VD/images"] == 3 and "DIS-TE1/IoU" not in printed
 
@@ -112,5 +104,5 @@ def test_lvis2coco_writes_cocofied_annotations(tmp_path):
                  "--out", str(out))
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
-    assert metrics_of(result.stdout)["annotations"] == len(data["annotations"]) > 0
+    assert metric_lines(result.stdout)["annotations"] == len(data["annotations"]) > 0
     assert all(c["id"] <= 90 for c in data["categories"])

@@ -13,10 +13,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.dataset import BaseDataset
 
+from segrefiner.datasets.io import IMAGE_SUFFIXES
 from segrefiner.registry import DATASETS, TRANSFORMS
 from segrefiner.utils.errors import UserError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def _require_dir(path: Path, what: str) -> Path:
@@ -182,7 +181,7 @@ class COCOResultsDataset(BaseDataset):
             if not img_path.is_file():
                 img_path = root / Path(rel).name
             dets = by_image[img_id]
-            items.append(dict(img_path=str(img_path), img_id=img_id,
+            items.append(dict(img_path=str(img_path), img_id=img_id, detections=dets,
                               segmentations=[d["segmentation"] for d in dets],
                               scores=np.array([d.get("score", 1.0) for d in dets], np.float64),
                               labels=np.array([d.get("category_id", 0) for d in dets], np.int64),

@@ -14,6 +14,8 @@ import numpy as np
 
 from segrefiner.utils.errors import UserError
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
 
 def read_image(path: str | Path) -> np.ndarray:
     """(H, W, 3) uint8 RGB; UserError naming the file when it cannot be read."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from segrefiner.diffusion import Denoiser, DiscreteDiffusion, NoiseSource
+from segrefiner.diffusion import Denoiser, DiscreteDiffusion, NoiseSource, StepCallback
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
 
@@ -100,8 +100,8 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
 
 def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
                     coarse_mask: torch.Tensor, cfg: SemanticTestCfg = SemanticTestCfg(),
-                    noise: NoiseSource | None = None,
-                    local: bool = True) -> torch.Tensor:
+                    noise: NoiseSource | None = None, local: bool = True,
+                    on_step: StepCallback | None = None) -> torch.Tensor:
     """Refine one whole-image mask at any resolution.
 
     Args:
@@ -113,6 +113,7 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
         noise: U(0,1) source (one draw per global step but the last).
         local: run the local (patch) pass; images smaller than model_size in either
             side get the global pass only (the official code does not handle them).
+        on_step: ``on_step(t, x)`` after each global step (see DiscreteDiffusion.sample).
 
     Returns:
         (H, W) uint8 in {0, 1}.
@@ -126,7 +127,8 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
     img_small = F.interpolate(img, (size, size), mode="nearest")
     mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")
     global_steps = diffusion.default_steps[:-1]
-    prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, global_steps, noise)
+    prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, global_steps, noise,
+                                             on_step=on_step)
     global_mask = F.interpolate(prob_small, (height, width), mode="nearest")[0, 0] >= 0.5
     if not local or height < size or width < size:
         return global_mask.to(torch.uint8)

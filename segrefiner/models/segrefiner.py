@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import torch
 from mmengine.model import BaseModel
 
-from segrefiner.diffusion import DiscreteDiffusion, NoiseSource, TorchNoise
+from segrefiner.diffusion import DiscreteDiffusion, NoiseSource, StepCallback, TorchNoise
 from segrefiner.inference.instance import InstanceTestCfg, refine_instances
 from segrefiner.inference.semantic import SemanticTestCfg, refine_semantic
 from segrefiner.registry import MODELS
@@ -123,10 +123,11 @@ class SegRefiner(BaseModel):
 
     @torch.no_grad()
     def refine_semantic(self, img: torch.Tensor, coarse_mask: torch.Tensor,
-                        noise: NoiseSource | None = None) -> torch.Tensor:
+                        noise: NoiseSource | None = None,
+                        on_step: StepCallback | None = None) -> torch.Tensor:
         """(1, 3, H, W) normalised image, (H, W) mask -> (H, W) uint8 {0, 1}."""
         return refine_semantic(self.denoise_model, self.diffusion, img, coarse_mask,
-                               self.semantic_cfg(), noise or self.noise)
+                               self.semantic_cfg(), noise or self.noise, on_step=on_step)
 
     def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
         """Refine each sample's ``coarse_masks`` (instance) or ``coarse_mask`` (semantic)."""

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from helpers import FIXTURES, REPO
+from helpers import FIXTURES, REPO, metric_lines
 from mmengine.config import Config
 
 from segrefiner.registry import MODELS
@@ -24,16 +24,6 @@ def run(cmd: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
     return result
 
 
-def metric_lines(stdout: str) -> dict[str, float]:
-    out = {}
-    for line in stdout.splitlines():
-        name, sep, value = line.partition(": ")
-        if sep and " " not in name:
-            try:
-                out[name] = float(value)
-            except ValueError:
-                pass
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,179 @@
+"""Refiner: the Python API. Load a model once, then refine many masks.
+
+    from segrefiner.apis import Refiner
+    refiner = Refiner()                          # the bundled model, on the CPU
+    refined = refiner.refine(image, coarse)      # (H, W) uint8 {0, 1}
+    refined = refiner.refine_instances(image, masks)  # (N, H, W) uint8 {0, 1}
+
+image: (H, W, 3) uint8 RGB (a grey (H, W) image is accepted); masks: (H, W) or
+(N, H, W), bool, 0/1, 0/255 or 16-bit (binarised at half the dtype's range).
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from mmengine.config import Config
+
+from segrefiner.datasets.io import binarize_mask
+from segrefiner.models.segrefiner import SEMANTIC, SegRefiner
+from segrefiner.registry import MODELS
+from segrefiner.utils.checkpoint import load_weights
+from segrefiner.utils.errors import UserError
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = PACKAGE_ROOT / "checkpoints" / "segrefiner_compact.py"
+DEFAULT_CHECKPOINT = PACKAGE_ROOT / "checkpoints" / "segrefiner_compact.pth"
+
+
+def check_image(image: np.ndarray, source: str = "image") -> np.ndarray:
+    """Validate an image -> (H, W, 3) uint8 RGB (grey is replicated, alpha dropped)."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise UserError(f"{source}: expected an (H, W, 3) RGB image, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise UserError(f"{source}: the image is empty")
+    image = image[:, :, :3]
+    if image.dtype != np.uint8:
+        if image.dtype.kind == "f" and not np.isfinite(image).all():
+            raise UserError(f"{source}: image holds NaN or infinite values")
+        if image.dtype.kind not in "fiu":
+            raise UserError(f"{source}: unsupported image dtype {image.dtype}")
+        top = 1.0 if image.dtype.kind == "f" and image.max(initial=0) <= 1 else 255.0
+        if image.dtype == np.uint16:
+            top = 65535.0
+        image = np.clip(image.astype(np.float64) / top * 255 + 0.5, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(image)
+
+
+def check_masks(masks: np.ndarray, shape: tuple[int, int], source: str = "mask") -> np.ndarray:
+    """Validate (H, W) or (N, H, W) masks of an image of ``shape`` -> bool, same rank.
+
+    A colour mask (H, W, 3|4) counts as one (H, W) mask.
+    """
+    masks = np.asarray(masks)
+    colour = masks.ndim == 3 and masks.shape[:2] == tuple(shape) and masks.shape[2] in (3, 4)
+    if colour and masks.shape[-2:] != tuple(shape):
+        return binarize_mask(masks, source)
+    if masks.ndim not in (2, 3):
+        raise UserError(f"{source}: expected (H, W) or (N, H, W) masks, got shape {masks.shape}")
+    if masks.shape[-2:] != tuple(shape):
+        raise UserError(f"{source}: mask size {masks.shape[-1]}x{masks.shape[-2]} differs from "
+                        f"the image {shape[1]}x{shape[0]}")
+    if masks.ndim == 2:
+        return binarize_mask(masks, source)
+    return np.array([binarize_mask(m, source) for m in masks], dtype=bool).reshape(masks.shape)
+
+
+class Refiner:
+    """Loads a SegRefiner once; ``refine`` (whole image) and ``refine_instances``.
+
+    Args:
+        config: model config (default: the bundled compact model's).
+        checkpoint: weights, a released state_dict or the project's checkpoint (default:
+            the bundled one).
+        device: 'cpu', 'cuda', 'cuda:1', ...
+        steps: run only the first N diffusion steps (instance path; default all).
+        model_size: the model's input size (default the config's).
+        batch_size: crops / patches per forward (default the config's batch_max).
+        fast: opt-in lower precision (bf16 autocast on CPU, fp16 on GPU).
+        seed: seed of the sampling noise (None: torch's global generator).
+        trust_checkpoint: allow a checkpoint that needs pickle beyond plain weights.
+    """
+
+    def __init__(self, config: str | Path | None = None, checkpoint: str | Path | None = None,
+                 device: str = "cpu", *, steps: int | None = None, model_size: int | None = None,
+                 batch_size: int | None = None, fast: bool = False, seed: int | None = 0,
+                 trust_checkpoint: bool = False) -> None:
+        config = Path(config) if config else DEFAULT_CONFIG
+        checkpoint = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
+        if not config.is_file():
+            raise UserError(f"{config}: no such config file")
+        cfg = Config.fromfile(str(config))
+        try:
+            self.device = torch.device(device)
+            if self.device.type == "cuda" and not torch.cuda.is_available():
+                raise UserError(f"device {device!r}: CUDA is not available on this machine")
+        except RuntimeError as err:
+            raise UserError(f"device {device!r}: {err}") from None
+        model: SegRefiner = MODELS.build(cfg.model)
+        load_weights(model, checkpoint, strict=True, trust=trust_checkpoint)
+        self.model = model.to(self.device).eval()
+        overrides = dict(steps=steps, model_size=model_size, batch_max=batch_size)
+        self.model.test_cfg.update({k: v for k, v in overrides.items() if v is not None})
+        divisor = self.model.denoise_model.size_divisor
+        if self.model.test_cfg.get("model_size", 256) % divisor:
+            raise UserError(f"model_size must be a multiple of {divisor}")
+        self.fast = fast
+        self.seed = seed
+        self.config_path, self.checkpoint_path = config, checkpoint
+
+    # ------------------------------------------------------------------ helpers
+    def _autocast(self):
+        if not self.fast:
+            return contextlib.nullcontext()
+        dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+    def _reseed(self) -> None:
+        if self.seed is not None:
+            from segrefiner.diffusion import TorchNoise
+            self.model.noise = TorchNoise(seed=self.seed, device=self.device)
+
+    def _tensor(self, image: np.ndarray) -> torch.Tensor:
+        img = torch.from_numpy(image).permute(2, 0, 1)[None].to(self.device)
+        return self.model.data_preprocessor.normalize(img)
+
+    # ---------------------------------------------------------------------- API
+    @torch.inference_mode()
+    def refine(self, image: np.ndarray, mask: np.ndarray,
+               on_step: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
+        """Refine one whole-image mask (global + local, any size) -> (H, W) uint8 {0, 1}.
+
+        ``on_step(t, mask)`` receives the global pass's mask after each step
+        ((S, S) float in [0, 1]), e.g. to draw the diffusion steps.
+        """
+        image = check_image(image)
+        coarse = check_masks(mask, image.shape[:2])
+        if coarse.ndim != 2:
+            raise UserError("refine takes one (H, W) mask; use refine_instances for several")
+        if coarse.all():
+            return np.ones(coarse.shape, np.uint8)
+        self._reseed()
+        callback = None
+        if on_step is not None:
+            def callback(t: int, x: torch.Tensor) -> None:
+                on_step(t, x[0, 0].float().cpu().numpy())
+        saved_mode = self.model.test_cfg.get("mode")
+        self.model.test_cfg["mode"] = SEMANTIC
+        try:
+            with self._autocast():
+                out = self.model.refine_semantic(
+                    self._tensor(image), torch.from_numpy(coarse).to(self.device),
+                    on_step=callback)
+        finally:
+            self.model.test_cfg["mode"] = saved_mode
+        return out.cpu().numpy().astype(np.uint8)
+
+    @torch.inference_mode()
+    def refine_instances(self, image: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """Refine N instance masks of one image -> (N, H, W) uint8 {0, 1}.
+
+        Instances smaller than the config's ``area_thr`` (512 px) are returned unchanged.
+        """
+        image = check_image(image)
+        coarse = check_masks(masks, image.shape[:2])
+        if coarse.ndim == 2:
+            coarse = coarse[None]
+        if len(coarse) == 0:
+            return np.zeros((0, *image.shape[:2]), np.uint8)
+        self._reseed()
+        with self._autocast():
+            out = self.model.refine_instances(self._tensor(image),
+                                              torch.from_numpy(coarse).to(self.device))
+        return out.cpu().numpy().astype(np.uint8)

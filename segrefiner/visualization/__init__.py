@@ -1,0 +1,4 @@
+"""Pictures of refinement results: overlays and step-by-step strips / animations."""
+from segrefiner.visualization.pictures import overlay_pair, save_step_strip, step_strip
+
+__all__ = ["overlay_pair", "save_step_strip", "step_strip"]

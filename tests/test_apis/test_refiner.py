@@ -1,0 +1,111 @@
+"""Refiner: input forms, validation, empty / full masks, shapes and determinism."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import TINY_INSTANCE, TINY_SEMANTIC
+from helpers import FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segrefiner.apis import Refiner
+from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.utils.errors import UserError
+
+NAME = "grabcut_106024"
+
+
+@pytest.fixture(scope="module")
+def refiner(tiny_checkpoint):
+    return Refiner(TINY_SEMANTIC, tiny_checkpoint)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    image = read_image(FIXTURES / "big" / f"{NAME}_im.jpg")
+    coarse = read_mask(FIXTURES / "big" / f"{NAME}_seg.png")
+    return image, coarse
+
+
+def test_refine_returns_a_binary_mask_of_the_input_size(refiner, sample):
+    image, coarse = sample
+    out = refiner.refine(image, coarse)
+    assert out.shape == coarse.shape and out.dtype == np.uint8
+    assert set(np.unique(out)) <= {0, 1}
+
+
+@pytest.mark.parametrize("form", ["bool", "01", "0255", "uint16", "rgb"])
+def test_mask_forms_give_the_same_result(refiner, sample, form):
+    image, coarse = sample
+    variants = {"bool": coarse, "01": coarse.astype(np.uint8),
+                "0255": coarse.astype(np.uint8) * 255,
+                "uint16": coarse.astype(np.uint16) * 65535,
+                "rgb": np.repeat(coarse[:, :, None].astype(np.uint8) * 255, 3, axis=2)}
+    assert np.array_equal(refiner.refine(image, variants[form]), refiner.refine(image, coarse))
+
+
+def test_same_seed_same_result(tiny_checkpoint, sample):
+    image, coarse = sample
+    a = Refiner(TINY_SEMANTIC, tiny_checkpoint, seed=1).refine(image, coarse)
+    b = Refiner(TINY_SEMANTIC, tiny_checkpoint, seed=1).refine(image, coarse)
+    assert np.array_equal(a, b)
+
+
+def test_empty_and_full_masks(refiner, sample):
+    image, coarse = sample
+    assert refiner.refine(image, np.zeros_like(coarse)).sum() == 0
+    assert refiner.refine(image, np.ones_like(coarse)).all()
+
+
+def test_refine_instances_shapes_and_small_instances_kept(tiny_checkpoint, sample):
+    image, coarse = sample
+    refiner = Refiner(TINY_INSTANCE, tiny_checkpoint)
+    tiny = np.zeros_like(coarse)
+    tiny[:5, :5] = True
+    out = refiner.refine_instances(image, np.stack([coarse, tiny]))
+    assert out.shape == (2, *coarse.shape) and out.dtype == np.uint8
+    assert np.array_equal(out[1], tiny.astype(np.uint8))
+    assert refiner.refine_instances(image, np.zeros((0, *coarse.shape))).shape == (0, *coarse.shape)
+
+
+def test_bad_inputs_are_clear_errors(refiner, sample):
+    image, coarse = sample
+    with pytest.raises(UserError, match="differs from the image"):
+        refiner.refine(image, coarse[:-1])
+    with pytest.raises(UserError, match="NaN"):
+        refiner.refine(image, np.where(coarse, np.nan, 0.0))
+    with pytest.raises(UserError, match="RGB image"):
+        refiner.refine(image[:, :, :2], coarse)
+    with pytest.raises(UserError, match="one"):
+        refiner.refine(image, np.stack([coarse, coarse]))
+
+
+def test_missing_checkpoint_and_bad_device(tmp_path):
+    with pytest.raises(UserError, match="no such checkpoint"):
+        Refiner(TINY_SEMANTIC, tmp_path / "none.pth")
+    with pytest.raises(UserError, match="device"):
+        Refiner(TINY_SEMANTIC, tmp_path / "none.pth", device="cuda:0")
+
+
+def test_fast_mode_mostly_agrees(tiny_checkpoint, sample):
+    image, coarse = sample
+    exact = Refiner(TINY_SEMANTIC, tiny_checkpoint).refine(image, coarse)
+    fast = Refiner(TINY_SEMANTIC, tiny_checkpoint, fast=True).refine(image, coarse)
+    assert (exact == fast).mean() > 0.9
+
+
+@settings(max_examples=15, deadline=None)
+@given(h=st.integers(1, 90), w=st.integers(1, 90),
+       dtype=st.sampled_from(["bool", "uint8", "uint16", "float32", "int64"]),
+       fill=st.sampled_from(["random", "empty", "full"]), seed=st.integers(0, 100))
+def test_random_mask_shapes_and_dtypes_never_crash(refiner, h, w, dtype, fill, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    values = {"random": rng.random((h, w)) > 0.5, "empty": np.zeros((h, w), bool),
+              "full": np.ones((h, w), bool)}[fill]
+    scale = {"bool": 1, "uint8": 255, "uint16": 65535, "float32": 1, "int64": 1}[dtype]
+    mask = values.astype(dtype) * scale if dtype != "bool" else values
+    out = refiner.refine(image, mask)
+    assert out.shape == (h, w) and out.dtype == np.uint8 and set(np.unique(out)) <= {0, 1}
+    if fill != "random":
+        assert np.array_equal(out.astype(bool), values)
