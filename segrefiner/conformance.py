@@ -67,7 +67,7 @@ def build_model(bundle: Mapping[str, Any]) -> SegRefiner:
     if [round(b, 12) for b in model.diffusion.betas_cumprod] != [round(b, 12) for b in betas]:
         raise ValueError(f"bundle schedule {betas} is not linear; not supported")
     model.load_state_dict(extract_state_dict(bundle["state_dict"], "bundle"), strict=True)
-    return model.eval()
+    return model.prepare_for_refinement()
 
 
 class BundleReplayer:

@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if hasattr(runner.model, "module") else runner.model
     load_weights(model, args.checkpoint, strict=True, trust=args.trust_checkpoint)
+    model.prepare_for_refinement()
     metrics = runner.test()
     if not is_main_process():
         return 0

@@ -103,7 +103,7 @@ class Refiner:
             raise UserError(f"device {device!r}: {err}") from None
         model: SegRefiner = MODELS.build(cfg.model)
         load_weights(model, checkpoint, strict=True, trust=trust_checkpoint)
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device).prepare_for_refinement()
         overrides = dict(steps=steps, model_size=model_size, batch_max=batch_size)
         self.model.test_cfg.update({k: v for k, v in overrides.items() if v is not None})
         divisor = self.model.denoise_model.size_divisor

@@ -1,0 +1,262 @@
+"""Speed and memory of segrefiner next to the official algorithm, in one run.
+
+    python tools/benchmark.py [--json OUT] [--device cpu|cuda] [--quick]
+
+Rows (each: the official way, then segrefiner exact and fast mode):
+- denoiser forward, LR model (118.6 M parameters), 256x256, per batch size;
+- instance refinement of one image with N instances (6 steps, LR model);
+- high-resolution refinement (global + local) of a 2K and a 4K image (bundled model):
+  time and peak resident memory of the whole process;
+- training step (batch 8) and data pipeline samples/s (bundled model's recipe).
+"Official" = the same weights and algorithm run as the official code does: fp32,
+contiguous tensors, the whole chunk of up to 32 crops in one forward, autograd off with
+no_grad. "Exact" = segrefiner's default: channels_last, micro-batches that suit the
+device, inference_mode (identical outputs up to float rounding). "Fast" = exact + bf16
+autocast (fp16 on GPU). Random weights: speed does not depend on them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from mmengine.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+LR_CONFIG = REPO / "configs/segrefiner/segrefiner_lr.py"
+COMPACT_CONFIG = REPO / "configs/segrefiner/segrefiner_compact_realsets.py"
+
+
+def build(config: Path, device: str, mode: str):
+    """A SegRefiner set up the official way ('official') or segrefiner's ('exact'/'fast')."""
+    from segrefiner.registry import MODELS
+
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(str(config)).model).to(device).eval()
+    if mode == "official":
+        model.test_cfg["forward_batch"] = 0
+    else:
+        model.prepare_for_refinement()
+    return model
+
+
+def autocast(device: str, mode: str):
+    import contextlib
+    if mode != "fast":
+        return contextlib.nullcontext()
+    dtype = torch.float16 if device.startswith("cuda") else torch.bfloat16
+    return torch.autocast(device_type=device.split(":")[0], dtype=dtype)
+
+
+def grad_context(mode: str):
+    return torch.no_grad() if mode == "official" else torch.inference_mode()
+
+
+def timed(fn, device: str, repeat: int) -> float:
+    """Best wall time of ``repeat`` runs after one warm-up run (seconds)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_forward(device: str, batches: list[int], repeat: int) -> list[dict]:
+    rows = []
+    for mode in ("official", "exact", "fast"):
+        model = build(LR_CONFIG, device, mode)
+        denoiser = model.refining_denoiser()
+        for batch in batches:
+            x = torch.randn(batch, 4, 256, 256, device=device)
+            t = torch.full((batch,), 3, device=device)
+
+            def run(denoiser=denoiser, x=x, t=t, mode=mode):
+                with grad_context(mode), autocast(device, mode):
+                    denoiser(x, t)
+            seconds = timed(run, device, repeat)
+            rows.append(dict(task="denoiser forward 256x256", case=f"batch {batch}", mode=mode,
+                             seconds=seconds, per_sample_s=seconds / batch))
+    return rows
+
+
+def synthetic_instances(n: int, height: int = 480, width: int = 640, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    masks = np.zeros((n, height, width), bool)
+    yy, xx = np.mgrid[:height, :width]
+    for i in range(n):
+        cy, cx = rng.integers(60, height - 60), rng.integers(60, width - 60)
+        ry, rx = rng.integers(25, 60), rng.integers(25, 60)
+        masks[i] = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
+    return image, masks
+
+
+def bench_instances(device: str, counts: list[int], repeat: int) -> list[dict]:
+    rows = []
+    for mode in ("official", "exact", "fast"):
+        model = build(LR_CONFIG, device, mode)
+        for n in counts:
+            image, masks = synthetic_instances(n)
+            img = model.data_preprocessor.normalize(
+                torch.from_numpy(image).permute(2, 0, 1)[None].to(device))
+            coarse = torch.from_numpy(masks).to(device)
+
+            def run(model=model, img=img, coarse=coarse, mode=mode):
+                with grad_context(mode), autocast(device, mode):
+                    model.refine_instances(img, coarse)
+            seconds = timed(run, device, repeat)
+            rows.append(dict(task="instance refinement 640x480, 6 steps", case=f"N={n}",
+                             mode=mode, seconds=seconds))
+    return rows
+
+
+def hr_child(device: str, mode: str, width: int, height: int) -> None:
+    """Run in a fresh process: refine one synthetic high-resolution image, print JSON."""
+    model = build(COMPACT_CONFIG, device, mode)
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    yy, xx = np.ogrid[:height, :width]
+    mask = ((yy - height / 2) / (height / 3)) ** 2 + ((xx - width / 2) / (width / 3)) ** 2 <= 1
+    mask = np.asarray(mask)
+    start = time.perf_counter()
+    with grad_context(mode), autocast(device, mode):
+        img = model.data_preprocessor.normalize(
+            torch.from_numpy(image).permute(2, 0, 1)[None].to(device))
+        model.test_cfg["mode"] = "semantic"
+        model.refine_semantic(img, torch.from_numpy(mask).to(device))
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
+    print(json.dumps(dict(seconds=seconds, peak_rss_mb=peak_mb, peak_gpu_mb=gpu_mb)))
+
+
+def bench_hr(device: str, sizes: list[tuple[int, int]]) -> list[dict]:
+    rows = []
+    for width, height in sizes:
+        for mode in ("official", "exact", "fast"):
+            out = subprocess.run([sys.executable, __file__, "--hr-child", device, mode,
+                                  str(width), str(height)], capture_output=True, text=True,
+                                 check=True)
+            rows.append(dict(task="high-resolution refinement (bundled model)",
+                             case=f"{width}x{height}", mode=mode,
+                             **json.loads(out.stdout.strip().splitlines()[-1])))
+    return rows
+
+
+def bench_training(device: str, repeat: int) -> list[dict]:
+    rows = []
+    for mode in ("official", "fast"):
+        torch.manual_seed(0)
+        from segrefiner.registry import MODELS
+        model = MODELS.build(Config.fromfile(str(COMPACT_CONFIG)).model).to(device).train()
+        optim = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        size = 128
+        img = torch.randn(8, 3, size, size, device=device)
+        gt = (torch.rand(8, 1, size, size, device=device) > 0.5).float()
+
+        def step(model=model, optim=optim, img=img, gt=gt, mode=mode):
+            with autocast(device, mode):
+                losses = model.loss_from_masks(img, gt, gt)
+            optim.zero_grad()
+            (losses["loss_mask"] + losses["loss_texture"]).backward()
+            optim.step()
+        rows.append(dict(task="training step, batch 8, 128 px (bundled recipe)", case="",
+                         mode="fp32" if mode == "official" else "bf16 autocast",
+                         seconds=timed(step, device, repeat)))
+    return rows
+
+
+def bench_data(num: int) -> list[dict]:
+    sys.path.insert(0, str(REPO / "tools" / "analysis_tools"))
+    from benchmark_data import measure
+    from mmengine.registry import init_default_scope
+
+    from segrefiner.registry import DATASETS
+    init_default_scope("segrefiner")
+    cfg = Config.fromfile(str(REPO / "configs/segrefiner/segrefiner_tiny.py"))
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    return [dict(task="data pipeline (online coarse masks, fixture images)", case="1 worker",
+                 mode="", samples_per_s=measure(dataset, num))]
+
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = dict(cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                torch=torch.__version__, python=platform.python_version())
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def print_rows(rows: list[dict]) -> None:
+    for row in rows:
+        values = "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in row.items() if k not in ("task", "case", "mode"))
+        print(f"{row['task']:<48} {row['case']:<11} {row['mode']:<14} {values}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer cases (CPU: batch 1 and 8, N=1 and 8, 2K only)")
+    parser.add_argument("--only", nargs="+",
+                        choices=["forward", "instance", "hr", "train", "data"],
+                        help="run only these parts")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--hr-child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.hr_child:
+        device, mode, width, height = args.hr_child
+        hr_child(device, mode, int(width), int(height))
+        return 0
+    gpu = args.device.startswith("cuda")
+    parts = set(args.only or ["forward", "instance", "hr", "train", "data"])
+    rows: list[dict] = []
+    info = machine()
+    print(json.dumps(info))
+    if "forward" in parts:
+        rows += bench_forward(args.device, [1, 8, 32] if gpu else [1, 8], args.repeat)
+    if "instance" in parts:
+        counts = [1, 8, 32] if gpu or not args.quick else [1, 8]
+        rows += bench_instances(args.device, counts, args.repeat if gpu else 1)
+    if "hr" in parts:
+        sizes = [(2048, 1080)] if args.quick else [(2048, 1080), (4096, 2160)]
+        rows += bench_hr(args.device, sizes)
+    if "train" in parts:
+        rows += bench_training(args.device, args.repeat)
+    if "data" in parts:
+        rows += bench_data(50)
+    print_rows(rows)
+    if args.json:
+        from segrefiner.utils.io import write_json_atomic
+        write_json_atomic(args.json, dict(machine=info, rows=rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
