@@ -9,9 +9,10 @@ Rows (each: the official way, then segrefiner exact and fast mode):
   time and peak resident memory of the whole process;
 - training step (batch 8) and data pipeline samples/s (bundled model's recipe).
 "Official" = the same weights and algorithm run as the official code does: fp32,
-contiguous tensors, the whole chunk of up to 32 crops in one forward, autograd off with
-no_grad. "Exact" = segrefiner's default: channels_last, micro-batches that suit the
-device, inference_mode (identical outputs up to float rounding). "Fast" = exact + bf16
+contiguous tensors, the whole chunk of up to 32 crops (or patches) in one forward.
+"Exact" = segrefiner's default: channels_last weights and micro-batches that suit the
+device (identical outputs up to float rounding; the chunks and random draws are the
+official ones). "Fast" = exact + bf16
 autocast (fp16 on GPU). Random weights: speed does not depend on them.
 """
 from __future__ import annotations
@@ -60,9 +61,10 @@ def grad_context(mode: str):
     return torch.no_grad() if mode == "official" else torch.inference_mode()
 
 
-def timed(fn, device: str, repeat: int) -> float:
-    """Best wall time of ``repeat`` runs after one warm-up run (seconds)."""
-    fn()
+def timed(fn, device: str, repeat: int, warmup: bool = True) -> float:
+    """Best wall time of ``repeat`` runs, after one warm-up run if ``warmup`` (seconds)."""
+    if warmup:
+        fn()
     best = float("inf")
     for _ in range(repeat):
         if device.startswith("cuda"):
@@ -109,6 +111,7 @@ def bench_instances(device: str, counts: list[int], repeat: int) -> list[dict]:
     rows = []
     for mode in ("official", "exact", "fast"):
         model = build(LR_CONFIG, device, mode)
+        warmed = False
         for n in counts:
             image, masks = synthetic_instances(n)
             img = model.data_preprocessor.normalize(
@@ -118,10 +121,20 @@ def bench_instances(device: str, counts: list[int], repeat: int) -> list[dict]:
             def run(model=model, img=img, coarse=coarse, mode=mode):
                 with grad_context(mode), autocast(device, mode):
                     model.refine_instances(img, coarse)
-            seconds = timed(run, device, repeat)
+            # Warm up once per model (the first, smallest case), not before every case.
+            seconds = timed(run, device, repeat, warmup=not warmed)
+            warmed = True
             rows.append(dict(task="instance refinement 640x480, 6 steps", case=f"N={n}",
                              mode=mode, seconds=seconds))
     return rows
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss it restarts at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def hr_child(device: str, mode: str, width: int, height: int) -> None:
@@ -141,7 +154,7 @@ def hr_child(device: str, mode: str, width: int, height: int) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
     print(json.dumps(dict(seconds=seconds, peak_rss_mb=peak_mb, peak_gpu_mb=gpu_mb)))
 
@@ -223,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true",
-                        help="fewer cases (CPU: batch 1 and 8, N=1 and 8, 2K only)")
+                        help="fewer cases on CPU: N=1 and 4 instances, 2K only")
     parser.add_argument("--only", nargs="+",
                         choices=["forward", "instance", "hr", "train", "data"],
                         help="run only these parts")
@@ -242,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     if "forward" in parts:
         rows += bench_forward(args.device, [1, 8, 32] if gpu else [1, 8], args.repeat)
     if "instance" in parts:
-        counts = [1, 8, 32] if gpu or not args.quick else [1, 8]
+        counts = [1, 8, 32] if gpu else ([1, 4] if args.quick else [1, 8, 32])
         rows += bench_instances(args.device, counts, args.repeat if gpu else 1)
     if "hr" in parts:
         sizes = [(2048, 1080)] if args.quick else [(2048, 1080), (4096, 2160)]

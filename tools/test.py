@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import segrefiner.engine  # noqa: F401  (registers hooks, safe globals)
-from segrefiner.engine.launch import apply_cfg_options, setup_distributed
+from segrefiner.engine.launch import load_config, setup_distributed
 from segrefiner.utils.checkpoint import load_weights
 from segrefiner.utils.errors import UserError, run_cli
 
@@ -48,13 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    if not Path(args.config).is_file():
-        raise UserError(f"{args.config}: no such config file")
-    cfg = Config.fromfile(args.config)
-    apply_cfg_options(cfg, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
     if "test_dataloader" not in cfg:
         raise UserError(f"{args.config}: has no test_dataloader (use a *_coco/_big/_dis config)")
-    cfg.work_dir = args.work_dir or str(Path("work_dirs") / Path(args.config).stem)
     cfg.load_from, cfg.resume = None, False
     if args.steps is not None:
         cfg.model.test_cfg.steps = args.steps

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import segrefiner.engine
-from segrefiner.engine.launch import apply_cfg_options, setup_distributed
+from segrefiner.engine.launch import load_config, setup_distributed
 from segrefiner.utils.checkpoint import read_checkpoint
 from segrefiner.utils.errors import UserError, run_cli
 
@@ -52,12 +51,7 @@ def is_training_checkpoint(path: str) -> bool:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    if not Path(args.config).is_file():
-        raise UserError(f"{args.config}: no such config file")
-    cfg = Config.fromfile(args.config)
-    apply_cfg_options(cfg, args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get("work_dir") or str(
-        Path("work_dirs") / Path(args.config).stem)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
     if args.seed is not None:
         cfg.randomness = dict(seed=args.seed)
     if args.amp:

@@ -13,7 +13,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.dataset import BaseDataset
 
-from segrefiner.datasets.io import IMAGE_SUFFIXES
+from segrefiner.datasets.io import IMAGE_SUFFIXES, segmentation_to_mask
 from segrefiner.registry import DATASETS, TRANSFORMS
 from segrefiner.utils.errors import UserError
 
@@ -195,18 +195,10 @@ class DecodeCoarseInstances(BaseTransform):
     """``segmentations`` (RLE or polygons) -> ``coarse_masks`` (N, H, W) uint8 {0,1}."""
 
     def transform(self, results: dict) -> dict:
-        import pycocotools.mask as mask_utils
-
         h, w = results["img"].shape[:2]
         masks = []
         for seg in results["segmentations"]:
-            if isinstance(seg, list):
-                rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
-            elif isinstance(seg.get("counts"), list):
-                rle = mask_utils.frPyObjects(seg, h, w)
-            else:
-                rle = seg
-            mask = mask_utils.decode(rle)
+            mask = segmentation_to_mask(seg, h, w)
             if mask.shape != (h, w):
                 raise UserError(f"{results['img_path']}: a detection mask is {mask.shape[::-1]}, "
                                 f"the image {w}x{h}")

@@ -68,3 +68,16 @@ def read_mask(path: str | Path) -> np.ndarray:
     if mask is None:
         raise UserError(f"{path}: not a readable image (corrupt or not an image)")
     return binarize_mask(mask, str(path))
+
+
+def segmentation_to_mask(segmentation, height: int, width: int) -> np.ndarray:
+    """A COCO ``segmentation`` (polygons, uncompressed or compressed RLE) -> (H, W) uint8."""
+    import pycocotools.mask as mask_utils
+
+    if isinstance(segmentation, list):
+        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+    elif isinstance(segmentation.get("counts"), list):
+        rle = mask_utils.frPyObjects(segmentation, height, width)
+    else:
+        rle = segmentation
+    return mask_utils.decode(rle).astype(np.uint8)

@@ -8,10 +8,13 @@ then skips its own initialisation), and the wrapper gets ``device_ids=None``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+
+from segrefiner.utils.errors import UserError
 
 
 def setup_distributed(cfg: Config, launcher: str) -> None:
@@ -36,7 +39,13 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
                             world_size=int(os.environ["WORLD_SIZE"]))
 
 
-def apply_cfg_options(cfg: Config, options: dict | None) -> None:
-    """Merge ``--cfg-options key=value`` pairs into the config."""
+def load_config(path: str, options: dict | None = None, work_dir: str | None = None) -> Config:
+    """Read a config, merge ``--cfg-options`` and set ``work_dir`` (default
+    ``work_dirs/<config name>``); UserError when the file is missing."""
+    if not Path(path).is_file():
+        raise UserError(f"{path}: no such config file")
+    cfg = Config.fromfile(path)
     if options:
         cfg.merge_from_dict(options)
+    cfg.work_dir = work_dir or cfg.get("work_dir") or str(Path("work_dirs") / Path(path).stem)
+    return cfg

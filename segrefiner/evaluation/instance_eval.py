@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from multiprocessing import get_context
+from typing import Any
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -56,9 +57,10 @@ def boundary_rles(rles: Sequence[dict], dilation_ratio: float = DILATION_RATIO,
         return [b for part in pool.map(_boundaries_of, chunks) for b in part]
 
 
-def _attach_boundaries(anns: Iterable[dict], dilation_ratio: float,
-                       num_workers: int | None) -> None:
-    anns = list(anns)
+def _attach_boundaries(gts: Mapping[Any, list[dict]], dts: Mapping[Any, list[dict]],
+                       dilation_ratio: float, num_workers: int | None) -> None:
+    """Add a ``boundary`` RLE to every prepared ground truth and detection."""
+    anns = [a for group in (gts, dts) for per_key in group.values() for a in per_key]
     for ann, boundary in zip(
             anns, boundary_rles([a["segmentation"] for a in anns], dilation_ratio, num_workers),
             strict=True):
@@ -88,9 +90,7 @@ class InstanceLVISEval(LVISEval):
     def _prepare(self) -> None:
         super()._prepare()
         if self.use_boundary:
-            _attach_boundaries([a for anns in self._gts.values() for a in anns]
-                               + [a for anns in self._dts.values() for a in anns],
-                               self.dilation_ratio, self.num_workers)
+            _attach_boundaries(self._gts, self._dts, self.dilation_ratio, self.num_workers)
 
     def compute_iou(self, img_id: int, cat_id: int):
         if not self.use_boundary:
@@ -115,9 +115,7 @@ class InstanceCOCOEval(COCOeval):
     def _prepare(self) -> None:
         super()._prepare()
         if self.use_boundary:
-            _attach_boundaries([a for anns in self._gts.values() for a in anns]
-                               + [a for anns in self._dts.values() for a in anns],
-                               self.dilation_ratio, self.num_workers)
+            _attach_boundaries(self._gts, self._dts, self.dilation_ratio, self.num_workers)
 
     def computeIoU(self, imgId: int, catId: int):  # noqa: N802, N803 - pycocotools' names
         if not self.use_boundary:

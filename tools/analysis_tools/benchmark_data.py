@@ -7,14 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
+from segrefiner.engine.launch import load_config
 from segrefiner.registry import DATASETS
-from segrefiner.utils.errors import UserError, run_cli
+from segrefiner.utils.errors import run_cli
 
 
 def measure(dataset, num: int, seed: int = 0) -> float:
@@ -33,11 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num", type=int, default=100, help="samples to time")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction)
     args = parser.parse_args(argv)
-    if not Path(args.config).is_file():
-        raise UserError(f"{args.config}: no such config file")
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get("default_scope", "segrefiner"))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     rate = measure(dataset, args.num)

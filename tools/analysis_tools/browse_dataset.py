@@ -12,11 +12,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
+from segrefiner.engine.launch import load_config
 from segrefiner.registry import DATASETS
-from segrefiner.utils.errors import UserError, run_cli
+from segrefiner.utils.errors import run_cli
 from segrefiner.utils.io import write_bytes_atomic
 
 
@@ -40,11 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cfg-options", nargs="+", action=DictAction)
     args = parser.parse_args(argv)
-    if not Path(args.config).is_file():
-        raise UserError(f"{args.config}: no such config file")
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get("default_scope", "segrefiner"))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     np.random.seed(args.seed)

@@ -1,7 +1,6 @@
 # Instance refinement test data: COCO val2017 images + a COCO results JSON of any
 # detector (official: all_json/coarse_coco/maskrcnn_3x_r50.json), scored against the
 # cocofied LVIS v1 val (scripts/lvis2coco.py).
-data_root = 'data/'
 test_pipeline = [
     dict(type='LoadImage'),
     dict(type='DecodeCoarseInstances'),
@@ -15,12 +14,12 @@ test_dataloader = dict(
     dataset=dict(
         type='COCOResultsDataset',
         coarse_file='all_json/coarse_coco/maskrcnn_3x_r50.json',
-        ann_file=data_root + 'lvis/annotations/lvis_v1_val_cocofied.json',
-        data_prefix=dict(img=data_root + 'coco/'),
+        ann_file='data/lvis/annotations/lvis_v1_val_cocofied.json',
+        data_prefix=dict(img='data/coco/'),
         pipeline=test_pipeline,
         test_mode=True))
 test_evaluator = dict(
     type='InstanceAPMetric',
-    ann_file=data_root + 'lvis/annotations/lvis_v1_val_cocofied.json',
+    ann_file='data/lvis/annotations/lvis_v1_val_cocofied.json',
     dataset='lvis',
     iou_types=('segm', 'boundary'))

@@ -21,5 +21,5 @@ train_dataloader = dict(
     dataset=dict(
         type='HRCollectionDataset',
         data_root=data_root,
-        ann_file=data_root + 'collection_hr.json',
+        ann_file='collection_hr.json',  # relative to data_root
         pipeline=train_pipeline))

@@ -13,7 +13,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from segrefiner.datasets.coarse_masks import make_coarse_mask
-from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.datasets.io import read_image, read_mask, segmentation_to_mask
 from segrefiner.registry import TRANSFORMS
 from segrefiner.structures import RefineDataSample
 from segrefiner.utils.errors import UserError
@@ -74,18 +74,9 @@ class SampleInstance(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
-        import pycocotools.mask as mask_utils
-
         h, w = results["img"].shape[:2]
         inst = results["instances"][np.random.randint(len(results["instances"]))]
-        seg = inst["segmentation"]
-        if isinstance(seg, list):
-            rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
-        elif isinstance(seg.get("counts"), list):
-            rle = mask_utils.frPyObjects(seg, h, w)
-        else:
-            rle = seg
-        results["gt_mask"] = mask_utils.decode(rle).astype(np.uint8)
+        results["gt_mask"] = segmentation_to_mask(inst["segmentation"], h, w)
         return results
 
 
