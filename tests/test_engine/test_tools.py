@@ -66,7 +66,8 @@ def test_coco_results_refined_and_scored(tmp_path, trained, bare_state_dict, kin
     ckpt = trained[0] / "iter_10.pth" if kind == "own" else bare_state_dict
     prefix = tmp_path / "refined"
     result = run([sys.executable, "tools/test.py", "configs/segrefiner/segrefiner_tiny_coco.py",
-                  str(ckpt), "--out_prefix", str(prefix), "--step", "3"])
+                  str(ckpt), "--out_prefix", str(prefix), "--step", "3",
+                  "--work-dir", str(tmp_path / "work")])
     assert result.returncode == 0, result.stderr[-3000:]
     printed = metric_lines(result.stdout)
     refined = json.loads((prefix.with_suffix(".segm.json")).read_text())
@@ -83,7 +84,8 @@ def test_coco_results_refined_and_scored(tmp_path, trained, bare_state_dict, kin
 def test_big_pngs_written_and_scored(tmp_path, bare_state_dict):
     out = tmp_path / "big"
     result = run([sys.executable, "tools/test.py", "configs/segrefiner/segrefiner_tiny_big.py",
-                  str(bare_state_dict), "--out-dir", str(out)])
+                  str(bare_state_dict), "--out-dir", str(out),
+                  "--work-dir", str(tmp_path / "work")])
     assert result.returncode == 0, result.stderr[-3000:]
     names = sorted(p.name for p in out.iterdir())
     assert names == ["berkeley_101085_refine.png", "grabcut_106024_refine.png"]
@@ -97,9 +99,11 @@ def test_big_pngs_written_and_scored(tmp_path, bare_state_dict):
 def test_distributed_test_gives_the_single_process_results(tmp_path, bare_state_dict):
     single, multi = tmp_path / "single", tmp_path / "multi"
     run([sys.executable, "tools/test.py", "configs/segrefiner/segrefiner_tiny_coco.py",
-         str(bare_state_dict), "--out-prefix", str(single), "--steps", "1"])
+         str(bare_state_dict), "--out-prefix", str(single), "--steps", "1",
+         "--work-dir", str(tmp_path / "work1")])
     result = run(["bash", "tools/dist_test.sh", "configs/segrefiner/segrefiner_tiny_coco.py",
-                  str(bare_state_dict), "2", "--out-prefix", str(multi), "--steps", "1"])
+                  str(bare_state_dict), "2", "--out-prefix", str(multi), "--steps", "1",
+                  "--work-dir", str(tmp_path / "work2")])
     assert result.returncode == 0, result.stderr[-3000:]
 
     def key(r):

@@ -12,6 +12,7 @@ from mmengine.logging import MMLogger
 
 from segrefiner.evaluation.instance_eval import IOU_TYPES, evaluate_coco, evaluate_lvis
 from segrefiner.registry import METRICS
+from segrefiner.utils.io import write_json_atomic
 
 
 def encode_masks(masks) -> list[dict]:
@@ -79,7 +80,6 @@ class InstanceAPMetric(BaseMetric):
     def compute_metrics(self, per_image: list) -> dict[str, float]:
         results = [entry for entries in per_image for entry in entries]
         if self.outfile_prefix:
-            from segrefiner.utils.io import write_json_atomic
             write_json_atomic(f"{self.outfile_prefix}.segm.json", results)
         if not self.ann_file:
             return {}
