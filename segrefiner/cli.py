@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     coco.add_argument("--images", required=True, help="folder of the images")
     coco.add_argument("--results", required=True, help="COCO results JSON (RLE or polygons)")
     coco.add_argument("--annotations", help="COCO / LVIS annotations to find image files "
-                      "(default: <image_id:012d>.jpg or .png in --images)")
+                      "(default: <image_id:012d>.jpg in --images)")
     coco.add_argument("-o", "--output", required=True, help="refined results JSON")
     coco.add_argument("--skip-missing-images", action="store_true",
                       help="skip detections whose image is missing (counted) instead of failing")

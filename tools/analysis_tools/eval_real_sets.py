@@ -6,8 +6,10 @@
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
 seeded per image (``--seed``, default 0), so every run and every method sees the same
-inputs. dis_hr: its real SAM coarse masks (``coarse_sam/``). IoU is cumulative over
-the set, mBA the mean over images (CascadePSP). Prints ``<set>/<method>/<metric>: v``.
+inputs. dis_hr: its real SAM coarse masks (``coarse_sam/``). IoU is cumulative over the
+set, mBA the mean over images (CascadePSP). Prints ``<set>/<method>/<metric>: v``.
+``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
+share of pixels on which they agree is printed too.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_i
 from segrefiner.evaluation.report import report
 from segrefiner.utils.errors import UserError, run_cli
 
-METHODS = ("coarse", "segrefiner", "grabcut", "guided")
+METHODS = ("coarse", "segrefiner", "segrefiner_fast", "grabcut", "guided")
 
 
 def coarse_mask_of(root: Path, name: str, gt: np.ndarray, seed: int) -> np.ndarray:
@@ -41,6 +43,12 @@ def refine_with(method: str, refiner, image: np.ndarray, coarse: np.ndarray) -> 
     """The (H, W) bool result of one method ('coarse' returns the input)."""
     if method == "segrefiner":
         return refiner.refine(image, coarse).astype(bool)
+    if method == "segrefiner_fast":
+        refiner.fast = True
+        try:
+            return refiner.refine(image, coarse).astype(bool)
+        finally:
+            refiner.fast = False
     if method == "grabcut":
         return grabcut_refine(image, coarse)
     if method == "guided":
@@ -61,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json-out")
     args = parser.parse_args(argv)
     refiner = None
-    if "segrefiner" in args.methods:
+    if {"segrefiner", "segrefiner_fast"} & set(args.methods):
         from segrefiner.apis import Refiner
         refiner = Refiner(args.config, args.checkpoint, args.device)
     metrics: dict[str, float] = {}
@@ -71,16 +79,22 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{root}/images: no such folder")
         names = sorted(p.stem for p in (root / "images").glob("*.jpg"))[: args.limit]
         records: dict[str, list] = {m: [] for m in args.methods}
+        same = total = 0
         for name in tqdm(names, desc=set_name):
             image = read_image(root / "images" / f"{name}.jpg")
             gt = read_mask(root / "masks" / f"{name}.png")
             coarse = coarse_mask_of(root, name, gt, args.seed)
-            for method in args.methods:
-                refined = refine_with(method, refiner, image, coarse)
+            outputs = {m: refine_with(m, refiner, image, coarse) for m in args.methods}
+            for method, refined in outputs.items():
                 records[method].append(iou_mba_record(gt, refined))
+            if {"segrefiner", "segrefiner_fast"} <= set(outputs):
+                same += int((outputs["segrefiner"] == outputs["segrefiner_fast"]).sum())
+                total += gt.size
         for method in args.methods:
             values = summarize_iou_mba(records[method])
             metrics.update({f"{set_name}/{method}/{k}": v for k, v in values.items()})
+        if total:
+            metrics[f"{set_name}/fast_vs_exact_pixel_agreement"] = same / total
     report(metrics, args.json_out)
     return 0
 
