@@ -14,11 +14,10 @@ write a temporary file in the same folder and rename it over the target.
 """
 from __future__ import annotations
 
-import torch
 from mmengine.fileio.backends import LocalBackend
 from mmengine.logging.history_buffer import HistoryBuffer
 
-from segrefiner.utils.checkpoint import SAFE_GLOBALS
+from segrefiner.utils.checkpoint import allow_safe_globals
 from segrefiner.utils.io import write_bytes_atomic
 
 DEFAULT_STATISTICS = ("min", "max", "current", "mean")
@@ -42,4 +41,4 @@ def install() -> None:
     types for torch.load (idempotent)."""
     HistoryBuffer.__getstate__ = _history_buffer_state
     LocalBackend.put = _atomic_put
-    torch.serialization.add_safe_globals(SAFE_GLOBALS)
+    allow_safe_globals()

@@ -32,6 +32,18 @@ def _numpy_safe_globals() -> list:
 SAFE_GLOBALS = [HistoryBuffer, *_numpy_safe_globals()]
 
 
+def allow_safe_globals() -> None:
+    """Add :data:`SAFE_GLOBALS` to torch's process-wide allow-list (idempotent).
+
+    Not ``torch.serialization.safe_globals(...)``: leaving that context manager resets the
+    allow-list, which would make mmengine's own ``torch.load`` (``--resume CKPT``) fail later.
+    """
+    allowed = torch.serialization.get_safe_globals()
+    missing = [g for g in SAFE_GLOBALS if g not in allowed]
+    if missing:
+        torch.serialization.add_safe_globals(missing)
+
+
 def read_checkpoint(path: str | Path, trust: bool = False) -> Any:
     """Load a checkpoint file onto the CPU without executing code from it.
 
@@ -41,9 +53,9 @@ def read_checkpoint(path: str | Path, trust: bool = False) -> Any:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    allow_safe_globals()
     try:
-        with torch.serialization.safe_globals(SAFE_GLOBALS):
-            return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if not trust:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else "unsafe pickle"

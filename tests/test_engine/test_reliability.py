@@ -37,7 +37,9 @@ def test_sigkill_mid_training_then_resume_restores_iteration_optimizer_scheduler
     saved_iter = saved["meta"]["iter"]
     assert saved_iter >= 6 and not list(tmp_path.glob(".*.tmp"))
 
-    resume = subprocess.run([*cmd[:5], "--resume", "--cfg-options",
+    # Resume from the file named explicitly (the checkpoint was read in this process
+    # first, as tools/train.py does: the allow-list must survive that read).
+    resume = subprocess.run([*cmd[:5], "--resume", last, "--cfg-options",
                              f"train_cfg.max_iters={saved_iter + 1}", "param_scheduler.0.end=1000",
                              "default_hooks.checkpoint.interval=1"],
                             cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
