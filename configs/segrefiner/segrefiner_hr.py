@@ -13,5 +13,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=40000, milestones=[30000], gamma=0.5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=1000000)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=40000, val_interval=1000000)
 load_from = 'checkpoints/segrefiner_lr_80k.pth'

@@ -32,7 +32,7 @@ optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=20, val_interval=1000000)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=20, val_interval=1000000)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=5),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10, max_keep_ckpts=2))

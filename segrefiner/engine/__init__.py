@@ -6,11 +6,12 @@ from segrefiner.engine.hooks import (
     SaveRefinedMasksHook,
     TestProgressBarHook,
 )
+from segrefiner.engine.loops import ResumableIterBasedTrainLoop
 from segrefiner.engine.optim_wrapper import AutocastOptimWrapper
 
 safe_checkpoints.install()
 
 __all__ = [
-    "AutocastOptimWrapper", "NonFiniteLossError", "NonFiniteLossHook", "SaveRefinedMasksHook",
-    "TestProgressBarHook",
+    "AutocastOptimWrapper", "NonFiniteLossError", "NonFiniteLossHook",
+    "ResumableIterBasedTrainLoop", "SaveRefinedMasksHook", "TestProgressBarHook",
 ]

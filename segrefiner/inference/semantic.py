@@ -26,6 +26,9 @@ class SemanticTestCfg:
     fine_prob_thr: float = 0.9
     iou_thr: float = 0.3
     batch_max: int = 32
+    local_step: int | None = None  # the local pass's diffusion step; None: the last (official)
+    cover_boundary: bool = False  # also patch every stretch of the global mask's boundary
+    local_band: int | None = None  # local results only this many pixels from that boundary
 
 
 def box_iou(box: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
@@ -77,18 +80,48 @@ def patch_boxes(fine_prob: torch.Tensor, height: int, width: int,
     return torch.stack([x1, y1, x1 + size, y1 + size], dim=1), scores
 
 
+def mask_boundary(mask: torch.Tensor) -> torch.Tensor:
+    """(H, W) bool: pixels of the (H, W) bool mask with a 4-neighbour of the other value."""
+    padded = F.pad(mask[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0]
+    centre = padded[1:-1, 1:-1]
+    return ((padded[:-2, 1:-1] != centre) | (padded[2:, 1:-1] != centre)
+            | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre))
+
+
+def boundary_boxes(global_mask: torch.Tensor, size: int) -> torch.Tensor:
+    """(K, 4) int64 ``size`` boxes, inside the image, centred on the cells of a
+    ``size // 2`` grid that the mask's boundary passes through: together they cover it."""
+    height, width = global_mask.shape
+    stride = size // 2
+    ys, xs = torch.nonzero(mask_boundary(global_mask), as_tuple=True)
+    cells = torch.unique(torch.stack([ys // stride, xs // stride], dim=1), dim=0)
+    cy, cx = cells[:, 0] * stride + stride // 2, cells[:, 1] * stride + stride // 2
+    x1 = (cx - size // 2).clamp(min=0, max=width - size)
+    y1 = (cy - size // 2).clamp(min=0, max=height - size)
+    return torch.stack([x1, y1, x1 + size, y1 + size], dim=1)
+
+
 def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
                    cfg: SemanticTestCfg) -> torch.Tensor:
     """Boxes (K, 4) int64 of the patches to refine locally, NMS order.
 
     Keeps boxes after NMS whose crop of the (H, W) bool global mask is neither all
-    background nor all foreground.
+    background nor all foreground; with ``cover_boundary``, boxes covering the whole
+    boundary of the global mask follow.
     """
     height, width = global_mask.shape
     boxes, scores = patch_boxes(fine_prob, height, width, cfg)
+    if len(boxes):
+        boxes = boxes[greedy_nms(boxes.double(), scores, cfg.iou_thr)]
+    if cfg.cover_boundary:
+        extra = boundary_boxes(global_mask, cfg.model_size)
+        seen = {tuple(b) for b in boxes.tolist()}
+        extra = [b for b in extra.tolist() if tuple(b) not in seen]
+        if extra:
+            boxes = torch.cat([boxes, torch.tensor(extra, dtype=boxes.dtype,
+                                                   device=boxes.device)])
     if len(boxes) == 0:
         return boxes
-    boxes = boxes[greedy_nms(boxes.double(), scores, cfg.iou_thr)]
     # Mixed crops: count foreground in each box with an integral image.
     integral = F.pad(global_mask.long().cumsum(0).cumsum(1), (1, 0, 1, 0))
     x1, y1, x2, y2 = boxes.unbind(dim=1)
@@ -138,7 +171,7 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
         return global_mask.to(torch.uint8)
     prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
     count = torch.zeros((height, width), dtype=torch.float32, device=img.device)
-    last_step = diffusion.default_steps[-1:]
+    last_step = diffusion.default_steps[-1:] if cfg.local_step is None else [cfg.local_step]
     for chunk in boxes.split(cfg.batch_max):
         coords = chunk.tolist()
         img_patches = torch.cat([img[:, :, y1:y2, x1:x2] for x1, y1, x2, y2 in coords])
@@ -148,5 +181,11 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
         for (x1, y1, x2, y2), prob in zip(coords, probs[:, 0].float(), strict=True):
             prob_sum[y1:y2, x1:x2] += prob
             count[y1:y2, x1:x2] += 1
-    merged = torch.where(count > 0, prob_sum / count.clamp(min=1), global_mask.float())
+    covered = count > 0
+    if cfg.local_band is not None:
+        width_px = 2 * cfg.local_band + 1
+        band = F.max_pool2d(mask_boundary(global_mask)[None, None].float(), width_px, stride=1,
+                            padding=cfg.local_band)[0, 0] > 0
+        covered &= band
+    merged = torch.where(covered, prob_sum / count.clamp(min=1), global_mask.float())
     return (merged >= 0.5).to(torch.uint8)

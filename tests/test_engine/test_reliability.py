@@ -46,6 +46,7 @@ def test_sigkill_mid_training_then_resume_restores_iteration_optimizer_scheduler
     assert resume.returncode == 0, resume.stderr[-2000:]
     log = resume.stdout + resume.stderr
     assert f"resumed epoch: 0, iter: {saved_iter}" in log
+    assert f"the sampler skips {saved_iter} batches without loading them" in log
     after = read_checkpoint(tmp_path / f"iter_{saved_iter + 1}.pth")
     # The optimizer continued from the saved moments (AdamW step count went on by one).
     steps_before = saved["optimizer"]["state"][0]["step"]

@@ -1,14 +1,18 @@
 """Semantic (global + local) refinement: NMS, patch choice and the official case."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from segrefiner.diffusion import ReplayNoise
 from segrefiner.inference.semantic import (
     SemanticTestCfg,
+    boundary_boxes,
     box_iou,
     greedy_nms,
+    mask_boundary,
     patch_boxes,
     refine_semantic,
     select_patches,
@@ -80,3 +84,58 @@ def test_image_smaller_than_model_size_gets_the_global_pass(small_model):
     mask[10:30, 10:40] = 1
     out = small_model.refine_semantic(img, mask)
     assert out.shape == (40, 50) and out.dtype == torch.uint8
+
+
+def test_mask_boundary_by_hand():
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    mask[1:3, 1:3] = True
+    expected = torch.tensor([[0, 1, 1, 0, 0],
+                             [1, 1, 1, 1, 0],
+                             [1, 1, 1, 1, 0],
+                             [0, 1, 1, 0, 0]], dtype=torch.bool)
+    assert torch.equal(mask_boundary(mask), expected)
+    assert not mask_boundary(torch.ones(3, 3, dtype=torch.bool)).any()
+
+
+def test_boundary_boxes_cover_the_whole_boundary_inside_the_image():
+    yy, xx = torch.meshgrid(torch.arange(70), torch.arange(90), indexing="ij")
+    mask = ((yy - 30) ** 2 + (xx - 50) ** 2 < 25 ** 2) | ((xx > 80) & (yy < 10))
+    boxes = boundary_boxes(mask, size=16)
+    assert (boxes[:, 2] - boxes[:, 0] == 16).all() and (boxes[:, 3] - boxes[:, 1] == 16).all()
+    assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 90).all() and (boxes[:, 3] <= 70).all()
+    covered = torch.zeros_like(mask)
+    for x1, y1, x2, y2 in boxes.tolist():
+        covered[y1:y2, x1:x2] = True
+    assert covered[mask_boundary(mask)].all()
+
+
+class CopyThenForegroundDenoiser:
+    """Copies its input mask for the first ``copies`` calls (the global pass), then predicts
+    all foreground (the local pass); records the steps it is run at."""
+
+    def __init__(self, copies: int):
+        self.copies, self.steps = copies, []
+
+    def __call__(self, x, t):
+        self.steps.append(sorted(set(t.tolist())))
+        if len(self.steps) <= self.copies:
+            return (x[:, 3:4] * 2 - 1) * 20
+        return torch.full_like(x[:, 3:4], 20.0)
+
+
+def test_local_step_cover_and_band_options(small_model):
+    """local_step is the local pass's step; cover_boundary patches the whole boundary of
+    the global result; local_band keeps the global result farther than that from it."""
+    img = torch.randn(1, 3, 96, 96)
+    mask = torch.zeros(96, 96, dtype=torch.uint8)
+    mask[20:70, 30:80] = 1
+    global_only = refine_semantic(CopyThenForegroundDenoiser(5), small_model.diffusion, img,
+                                  mask, SemanticTestCfg(model_size=32), local=False).bool()
+    cfg = SemanticTestCfg(model_size=32, local_step=5, cover_boundary=True, local_band=3)
+    denoiser = CopyThenForegroundDenoiser(5)
+    out = refine_semantic(denoiser, small_model.diffusion, img, mask, cfg).bool()
+    assert denoiser.steps[:5] == [[5], [4], [3], [2], [1]] and denoiser.steps[5:] == [[5]]
+    boundary = mask_boundary(global_only)
+    band = torch.from_numpy(ndimage.binary_dilation(boundary.numpy(), np.ones((7, 7), bool)))
+    assert torch.equal(out[~band], global_only[~band])
+    assert out[boundary].all() and not global_only[boundary].all()

@@ -10,5 +10,5 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=120000,
          milestones=[80000, 100000], gamma=0.5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=120000, val_interval=1000000)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=120000, val_interval=1000000)
 auto_scale_lr = dict(enable=False, base_batch_size=64)
