@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -13,7 +14,9 @@ import torch
 from helpers import REPO
 
 import segrefiner.engine  # noqa: F401  (safe checkpoints)
+from segrefiner.utils import io as io_module
 from segrefiner.utils.checkpoint import CheckpointError, read_checkpoint
+from segrefiner.utils.io import write_bytes_atomic
 
 TINY = "configs/segrefiner/segrefiner_tiny.py"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -104,3 +107,12 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     bad.write_bytes(good.read_bytes()[:100])
     with pytest.raises(CheckpointError, match=r"bad\.pth: not a readable PyTorch checkpoint"):
         read_checkpoint(bad)
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    """As open() would give (0o666 less the umask), not the temporary file's 0o600."""
+    target = tmp_path / "out.png"
+    write_bytes_atomic(target, b"data")
+    assert target.read_bytes() == b"data"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~io_module._UMASK
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
