@@ -5,6 +5,10 @@ Global: the whole image and coarse mask resized to ``model_size`` run the steps
 global pass stayed unsure (accumulated fine probability below ``fine_prob_thr`` times its
 maximum), full-resolution ``model_size`` patches around those points are chosen by greedy
 NMS and refined with the last step (t = 0); overlapping patches are averaged.
+
+Opt-in departures (``SemanticTestCfg``; the defaults are the official behaviour): the
+local pass at another step (``local_step``), patches along the whole boundary of the
+global result (``cover_boundary``), local results kept only near it (``local_band``).
 """
 from __future__ import annotations
 
