@@ -92,12 +92,27 @@ def mask_boundary(mask: torch.Tensor) -> torch.Tensor:
             | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre))
 
 
-def boundary_boxes(global_mask: torch.Tensor, size: int) -> torch.Tensor:
+def integral_image(mask: torch.Tensor) -> torch.Tensor:
+    """(H + 1, W + 1) int64 sums of the (H, W) mask over ``[:y, :x]`` (zero first row / col)."""
+    return F.pad(mask.long().cumsum(0).cumsum(1), (1, 0, 1, 0))
+
+
+def dilate_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """(H, W) bool: pixels with a True pixel of the (H, W) mask within ``radius`` in both
+    axes (a square window), in O(H W) with an integral image."""
+    size = 2 * radius + 1
+    sums = integral_image(F.pad(mask, (radius, radius, radius, radius)))
+    return (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size]
+            + sums[:-size, :-size]) > 0
+
+
+def boundary_boxes(boundary: torch.Tensor, size: int) -> torch.Tensor:
     """(K, 4) int64 ``size`` boxes, inside the image, centred on the cells of a
-    ``size // 2`` grid that the mask's boundary passes through: together they cover it."""
-    height, width = global_mask.shape
+    ``size // 2`` grid that the (H, W) bool ``boundary`` passes through: together they
+    cover it."""
+    height, width = boundary.shape
     stride = size // 2
-    ys, xs = torch.nonzero(mask_boundary(global_mask), as_tuple=True)
+    ys, xs = torch.nonzero(boundary, as_tuple=True)
     cells = torch.unique(torch.stack([ys // stride, xs // stride], dim=1), dim=0)
     cy, cx = cells[:, 0] * stride + stride // 2, cells[:, 1] * stride + stride // 2
     x1 = (cx - size // 2).clamp(min=0, max=width - size)
@@ -106,19 +121,22 @@ def boundary_boxes(global_mask: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
-                   cfg: SemanticTestCfg) -> torch.Tensor:
+                   cfg: SemanticTestCfg, boundary: torch.Tensor | None = None) -> torch.Tensor:
     """Boxes (K, 4) int64 of the patches to refine locally, NMS order.
 
     Keeps boxes after NMS whose crop of the (H, W) bool global mask is neither all
     background nor all foreground; with ``cover_boundary``, boxes covering the whole
-    boundary of the global mask follow.
+    boundary of the global mask follow (``boundary``: its ``mask_boundary``, if the
+    caller has it already).
     """
     height, width = global_mask.shape
     boxes, scores = patch_boxes(fine_prob, height, width, cfg)
     if len(boxes):
         boxes = boxes[greedy_nms(boxes.double(), scores, cfg.iou_thr)]
     if cfg.cover_boundary:
-        extra = boundary_boxes(global_mask, cfg.model_size)
+        if boundary is None:
+            boundary = mask_boundary(global_mask)
+        extra = boundary_boxes(boundary, cfg.model_size)
         seen = {tuple(b) for b in boxes.tolist()}
         extra = [b for b in extra.tolist() if tuple(b) not in seen]
         if extra:
@@ -127,7 +145,7 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
     if len(boxes) == 0:
         return boxes
     # Mixed crops: count foreground in each box with an integral image.
-    integral = F.pad(global_mask.long().cumsum(0).cumsum(1), (1, 0, 1, 0))
+    integral = integral_image(global_mask)
     x1, y1, x2, y2 = boxes.unbind(dim=1)
     fg = integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]
     area = (x2 - x1) * (y2 - y1)
@@ -170,7 +188,9 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
     if not local or height < size or width < size:
         return global_mask.to(torch.uint8)
 
-    boxes = select_patches(global_mask, fine_prob[0, 0], cfg)
+    needs_boundary = cfg.cover_boundary or cfg.local_band is not None
+    boundary = mask_boundary(global_mask) if needs_boundary else None
+    boxes = select_patches(global_mask, fine_prob[0, 0], cfg, boundary)
     if len(boxes) == 0:
         return global_mask.to(torch.uint8)
     prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
@@ -187,9 +207,6 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
             count[y1:y2, x1:x2] += 1
     covered = count > 0
     if cfg.local_band is not None:
-        width_px = 2 * cfg.local_band + 1
-        band = F.max_pool2d(mask_boundary(global_mask)[None, None].float(), width_px, stride=1,
-                            padding=cfg.local_band)[0, 0] > 0
-        covered &= band
+        covered &= dilate_square(boundary, cfg.local_band)
     merged = torch.where(covered, prob_sum / count.clamp(min=1), global_mask.float())
     return (merged >= 0.5).to(torch.uint8)

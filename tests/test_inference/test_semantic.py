@@ -11,6 +11,7 @@ from segrefiner.inference.semantic import (
     SemanticTestCfg,
     boundary_boxes,
     box_iou,
+    dilate_square,
     greedy_nms,
     mask_boundary,
     patch_boxes,
@@ -97,10 +98,20 @@ def test_mask_boundary_by_hand():
     assert not mask_boundary(torch.ones(3, 3, dtype=torch.bool)).any()
 
 
+def test_dilate_square_matches_a_brute_force_window():
+    generator = torch.Generator().manual_seed(0)
+    mask = torch.rand(23, 31, generator=generator) > 0.97
+    expected = torch.zeros_like(mask)
+    for y, x in torch.nonzero(mask).tolist():
+        expected[max(y - 2, 0):y + 3, max(x - 2, 0):x + 3] = True
+    assert torch.equal(dilate_square(mask, 2), expected)
+    assert torch.equal(dilate_square(mask, 0), mask)
+
+
 def test_boundary_boxes_cover_the_whole_boundary_inside_the_image():
     yy, xx = torch.meshgrid(torch.arange(70), torch.arange(90), indexing="ij")
     mask = ((yy - 30) ** 2 + (xx - 50) ** 2 < 25 ** 2) | ((xx > 80) & (yy < 10))
-    boxes = boundary_boxes(mask, size=16)
+    boxes = boundary_boxes(mask_boundary(mask), size=16)
     assert (boxes[:, 2] - boxes[:, 0] == 16).all() and (boxes[:, 3] - boxes[:, 1] == 16).all()
     assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 90).all() and (boxes[:, 3] <= 70).all()
     covered = torch.zeros_like(mask)
