@@ -13,6 +13,7 @@ code's draws in its order: one per non-final sampling step, one per ``q_sample``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from typing import Protocol
 
 import torch
@@ -100,6 +101,17 @@ class DiscreteDiffusion:
             raise ValueError(f"steps must be in 1..{len(steps)}, got {num_steps}")
         return steps[:num_steps]
 
+    def check_schedule(self, steps: Sequence[int]) -> list[int]:
+        """``steps`` as a list after checking it is a strided schedule: non-empty, strictly
+        descending, each in ``0 .. T-1`` (e.g. ``[5, 2, 0]``); ValueError otherwise."""
+        steps = [int(t) for t in steps]
+        ok = bool(steps) and all(0 <= t < self.num_timesteps for t in steps) and all(
+            a > b for a, b in pairwise(steps))
+        if not ok:
+            raise ValueError(f"steps must be strictly descending within 0..{self.num_timesteps - 1}"
+                             f", got {steps}")
+        return steps
+
     # ----------------------------------------------------------------- training
     def q_sample(self, fine_mask: torch.Tensor, coarse_mask: torch.Tensor, t: torch.Tensor,
                  noise: NoiseSource) -> torch.Tensor:
@@ -115,16 +127,20 @@ class DiscreteDiffusion:
 
     # ---------------------------------------------------------------- inference
     def fine_transition(self, fine_prob: torch.Tensor, logits: torch.Tensor,
-                        t: int) -> torch.Tensor:
+                        t: int, t_next: int | None = None) -> torch.Tensor:
         """Accumulated probability of each pixel being fine after the step at t.
 
         The official code (not paper Eq. 11 literally): confidence
         ``conf = 2 |sigmoid(logits) - 0.5|`` scales the schedule's transition
         probability ``(bc_prev[t] - bc[t]) / (1 - conf * bc[t])``; a pixel once fine
-        stays fine. fine_prob, logits: (B, 1, H, W); returns (B, 1, H, W) in [0, 1].
+        stays fine. ``t_next``: the step run next when it is not ``t - 1`` (a strided
+        schedule): the share moves on to ``bc[t_next]`` instead of ``bc_prev[t]``
+        (the same value when ``t_next = t - 1``). fine_prob, logits: (B, 1, H, W);
+        returns (B, 1, H, W) in [0, 1].
         """
         conf = (torch.sigmoid(logits) - 0.5).abs() * 2
-        bc, bc_prev = self.betas_cumprod[t], self.betas_cumprod_prev[t]
+        bc = self.betas_cumprod[t]
+        bc_prev = self.betas_cumprod_prev[t] if t_next is None else self.betas_cumprod[t_next]
         p = conf * (bc_prev - bc) / (1 - conf * bc)
         return fine_prob + (1 - fine_prob) * p
 
@@ -158,8 +174,9 @@ class DiscreteDiffusion:
         for i, t in enumerate(steps):
             t_batch = torch.full((img.shape[0],), t, dtype=torch.long, device=img.device)
             logits = denoiser(torch.cat([img, x.to(img.dtype)], dim=1), t_batch).float()
-            fine = self.fine_transition(fine, logits, t)
-            if i == len(steps) - 1:
+            last = i == len(steps) - 1
+            fine = self.fine_transition(fine, logits, t, None if last else steps[i + 1])
+            if last:
                 x = torch.sigmoid(logits)
             else:
                 take_fine = noise(x.shape, x.device) < fine

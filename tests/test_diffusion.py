@@ -19,6 +19,10 @@ def test_schedule_is_the_official_linspace():
     assert d.steps_for(3) == [5, 4, 3]
     with pytest.raises(ValueError):
         d.steps_for(7)
+    assert d.check_schedule((5, 2, 0)) == [5, 2, 0]
+    for bad in ([], [0, 5], [5, 5, 0], [6, 0], [3, -1]):
+        with pytest.raises(ValueError):
+            d.check_schedule(bad)
 
 
 @pytest.mark.parametrize(("t", "prob", "expected"), [
@@ -55,6 +59,39 @@ def test_confident_model_makes_fine_share_follow_the_schedule():
     for t in d.default_steps:
         fine = d.fine_transition(fine, logits, t)
         assert float(fine) == pytest.approx(d.betas_cumprod_prev[t], abs=1e-12)
+
+
+def test_strided_schedule_moves_the_fine_share_on_to_the_next_step_run():
+    # Steps [5, 2, 0] with confidence 1: after 5 the share is bc[2] = 0.48 (the step run
+    # next), after 2 it is bc[0] = 0.8: (0.8 - 0.48) / (1 - 0.48) of the rest, by hand.
+    d = DiscreteDiffusion()
+    fine = torch.zeros(1, 1, 1, 1, dtype=torch.float64)
+    logits = torch.full_like(fine, 50.0)
+    fine = d.fine_transition(fine, logits, 5, t_next=2)
+    assert float(fine) == pytest.approx(0.48, abs=1e-12)
+    fine = d.fine_transition(fine, logits, 2, t_next=0)
+    assert float(fine) == pytest.approx(0.48 + 0.52 * (0.32 / 0.52), abs=1e-12)
+    # The next step being t - 1 is the official transition, to the bit.
+    half = torch.full_like(fine, 0.3)
+    for t in range(1, 6):
+        assert torch.equal(d.fine_transition(half, logits * 0.01, t, t_next=t - 1),
+                           d.fine_transition(half, logits * 0.01, t))
+
+
+def test_sampling_a_strided_schedule_draws_once_per_step_but_the_last():
+    d = DiscreteDiffusion()
+    calls = []
+
+    def denoiser(x, t):
+        calls.append(int(t[0]))
+        return torch.full_like(x[:, :1], 50.0)
+
+    noise = ReplayNoise([torch.full((1, 1, 2, 2), 0.5)] * 2)
+    prob, fine = d.sample(denoiser, torch.zeros(1, 3, 2, 2), torch.zeros(1, 1, 2, 2),
+                          [5, 2, 0], noise)
+    assert calls == [5, 2, 0] and noise.remaining == 0
+    assert torch.allclose(fine, torch.ones_like(fine))  # confidence 1 ends all fine
+    assert torch.allclose(prob, torch.sigmoid(torch.tensor(50.0)).expand_as(prob))
 
 
 def test_q_sample_takes_fine_pixels_where_the_draw_is_below_the_schedule():

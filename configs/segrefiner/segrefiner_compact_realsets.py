@@ -12,11 +12,13 @@ model_size = 128
 # local pass differs from the official one (measured in checkpoints/MODEL_CARD.md): its
 # full-resolution patches cover the whole boundary of the global result, run at the first
 # step (t = 5: "this mask is coarse", where the official last step t = 0 mostly copies
-# it), and change only pixels within 16 px of that boundary.
+# it), and change only pixels within 16 px of that boundary. Where the global pass (at
+# 256 px) changed nothing, the full-resolution input is kept (keep_coarse_detail).
 model = dict(
     denoise_model=dict(model_channels=32),
     test_cfg=dict(_delete_=True, mode='semantic', model_size=2 * model_size, fine_prob_thr=0.9,
-                  iou_thr=0.3, batch_max=32, local_step=5, cover_boundary=True, local_band=16))
+                  iou_thr=0.3, batch_max=32, local_step=5, cover_boundary=True, local_band=16,
+                  keep_coarse_detail=True))
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadMask', key='gt_mask'),

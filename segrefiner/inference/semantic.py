@@ -8,7 +8,10 @@ NMS and refined with the last step (t = 0); overlapping patches are averaged.
 
 Opt-in departures (``SemanticTestCfg``; the defaults are the official behaviour): the
 local pass at another step (``local_step``), patches along the whole boundary of the
-global result (``cover_boundary``), local results kept only near it (``local_band``).
+global result (``cover_boundary``), local results kept only near it (``local_band``),
+and full-resolution input kept wherever the global pass changed nothing
+(``keep_coarse_detail``: a pixel the model does not move keeps its coarse value, and at
+full resolution that is the input pixel, not its downsampled cell).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class SemanticTestCfg:
     local_step: int | None = None  # the local pass's diffusion step; None: the last (official)
     cover_boundary: bool = False  # also patch every stretch of the global mask's boundary
     local_band: int | None = None  # local results only this many pixels from that boundary
+    keep_coarse_detail: bool = False  # global pass: cells it leaves unchanged keep the input
 
 
 def box_iou(box: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
@@ -185,6 +189,10 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
     prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, global_steps, noise,
                                              on_step=on_step)
     global_mask = F.interpolate(prob_small, (height, width), mode="nearest")[0, 0] >= 0.5
+    if cfg.keep_coarse_detail:
+        changed_small = (prob_small >= 0.5) != (mask_small >= 0.5)
+        changed = F.interpolate(changed_small.float(), (height, width), mode="nearest")[0, 0] > 0
+        global_mask = torch.where(changed, global_mask, mask)
     if not local or height < size or width < size:
         return global_mask.to(torch.uint8)
 

@@ -27,10 +27,11 @@ class SegRefiner(BaseModel):
         loss_texture: config of the texture loss (Sobel L1, weight 5).
         test_cfg: refinement settings; ``mode`` is ``'instance'`` (crops per instance:
             model_size, pad_width, batch_max, area_thr) or ``'semantic'`` (global + local:
-            model_size, fine_prob_thr, iou_thr, batch_max); ``steps`` (optional) runs the
-            first N steps only; ``forward_batch`` (optional) splits the denoiser's
-            forward into micro-batches of that size without changing the chunks or the
-            random draws (default: 1 on CPU, the whole chunk on GPU).
+            model_size, fine_prob_thr, iou_thr, batch_max); ``steps`` (optional, instance
+            path) runs the first N steps only, or a strictly descending list of steps (a
+            strided schedule such as ``[5, 2, 0]``); ``forward_batch`` (optional) splits
+            the denoiser's forward into micro-batches of that size without changing the
+            chunks or the random draws (default: 1 on CPU, the whole chunk on GPU).
         data_preprocessor: normalisation config.
     """
 
@@ -100,13 +101,14 @@ class SegRefiner(BaseModel):
         return self.test_cfg.get("mode", INSTANCE)
 
     def resolve_steps(self, steps: int | Sequence[int] | None = None) -> list[int]:
-        """Sampling steps: a list as given, an int N for the first N steps (the official
-        ``--step N``), None for test_cfg ``steps`` or else all steps."""
+        """Sampling steps: a strictly descending list as given (checked), an int N for the
+        first N steps (the official ``--step N``), None for test_cfg ``steps`` or else all
+        steps."""
         if steps is None:
             steps = self.test_cfg.get("steps")
         if steps is None or isinstance(steps, int):
             return self.diffusion.steps_for(steps)
-        return list(steps)
+        return self.diffusion.check_schedule(steps)
 
     def prepare_for_refinement(self) -> SegRefiner:
         """Eval mode and, on CPU, channels_last weights (faster convolutions, same math)."""

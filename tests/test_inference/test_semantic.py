@@ -150,3 +150,35 @@ def test_local_step_cover_and_band_options(small_model):
     band = torch.from_numpy(ndimage.binary_dilation(boundary.numpy(), np.ones((7, 7), bool)))
     assert torch.equal(out[~band], global_only[~band])
     assert out[boundary].all() and not global_only[boundary].all()
+
+
+class FlipBlockDenoiser:
+    """Copies its input mask, but predicts foreground in rows / columns ``[0, 8)`` of
+    whatever size it is run at."""
+
+    def __call__(self, x, t):
+        logits = (x[:, 3:4] * 2 - 1) * 20
+        logits[..., :8, :8] = 20.0
+        return logits
+
+
+def test_keep_coarse_detail_keeps_the_input_where_the_global_pass_changed_nothing(small_model):
+    """A coarse mask with one-pixel detail that a 3x nearest downsampling loses: with
+    ``keep_coarse_detail`` the cells the global pass leaves as they were keep every input
+    pixel; the cells it changes (the top-left 8x8 cells, 24x24 pixels) take its result."""
+    img = torch.randn(1, 3, 96, 96)
+    mask = torch.zeros(96, 96, dtype=torch.uint8)
+    mask[30:70, 30:70] = 1
+    mask[31:69:3, 70] = 1  # a comb of single pixels off the right edge: lost at 32 px
+    mask[4, 4] = 1  # inside a cell the global pass turns to foreground anyway
+    cfg = SemanticTestCfg(model_size=32)
+    kept = refine_semantic(FlipBlockDenoiser(), small_model.diffusion, img, mask,
+                           SemanticTestCfg(model_size=32, keep_coarse_detail=True),
+                           local=False)
+    plain = refine_semantic(FlipBlockDenoiser(), small_model.diffusion, img, mask, cfg,
+                            local=False)
+    expected = mask.clone()
+    expected[:24, :24] = 1
+    assert torch.equal(kept, expected)
+    assert not torch.equal(plain[:, 70], mask[:, 70])  # the plain pass loses the comb
+    assert torch.equal(plain[:24, :24], expected[:24, :24])
