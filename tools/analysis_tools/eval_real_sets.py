@@ -2,11 +2,13 @@
 
     python tools/analysis_tools/eval_real_sets.py [--data-root data/real]
         [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner grabcut guided]
-        [--config C --checkpoint K] [--json-out F]
+        [--coarse auto|mask-head] [--config C --checkpoint K] [--json-out F]
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
 seeded per image (``--seed``, default 0), so every run and every method sees the same
-inputs. dis_hr: its real SAM coarse masks (``coarse_sam/``). IoU is cumulative over the
+inputs. dis_hr: its real SAM coarse masks (``coarse_sam/``). ``--coarse mask-head``:
+instead, every set's accurate masks at a 28 x 28 mask head's resolution (Mask R-CNN-style
+outputs; a kind of coarse mask the models are not trained on). IoU is cumulative over the
 set, mBA the mean over images (CascadePSP). Prints ``<set>/<method>/<metric>: v``.
 ``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
 share of pixels on which they agree is printed too.
@@ -24,6 +26,7 @@ from tqdm import tqdm
 from segrefiner.baselines import grabcut_refine, guided_filter_refine
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.datasets.mask_head import mask_head_mask
 from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_iou_mba
 from segrefiner.evaluation.report import report
 from segrefiner.utils.errors import UserError, run_cli
@@ -31,7 +34,13 @@ from segrefiner.utils.errors import UserError, run_cli
 METHODS = ("coarse", "segrefiner", "segrefiner_fast", "grabcut", "guided")
 
 
-def coarse_mask_of(root: Path, name: str, gt: np.ndarray, seed: int) -> np.ndarray:
+def coarse_mask_of(root: Path, name: str, gt: np.ndarray, seed: int,
+                   kind: str = "auto") -> np.ndarray:
+    """The coarse mask of one image: ``auto`` is the set's real one (``coarse_sam/``) where
+    it has them, else the seeded LR perturbation; ``mask-head`` is the 28 x 28 mask-head
+    resolution limit applied to the accurate mask (for every set)."""
+    if kind == "mask-head":
+        return mask_head_mask(gt).astype(bool)
     sam = root / "coarse_sam" / f"{name}.png"
     if sam.is_file():
         return read_mask(sam)
@@ -65,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--coarse", choices=("auto", "mask-head"), default="auto",
+                        help="auto: real coarse masks where the set has them, else the "
+                             "seeded perturbation; mask-head: 28x28 mask-head resolution")
     parser.add_argument("--limit", type=int, help="first N images of each set")
     parser.add_argument("--json-out")
     args = parser.parse_args(argv)
@@ -83,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in tqdm(names, desc=set_name):
             image = read_image(root / "images" / f"{name}.jpg")
             gt = read_mask(root / "masks" / f"{name}.png")
-            coarse = coarse_mask_of(root, name, gt, args.seed)
+            coarse = coarse_mask_of(root, name, gt, args.seed, args.coarse)
             outputs = {m: refine_with(m, refiner, image, coarse) for m in args.methods}
             for method, refined in outputs.items():
                 records[method].append(iou_mba_record(gt, refined))
