@@ -9,8 +9,7 @@ anneal_iters = 2000
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=anneal_iters, T_max=anneal_iters - 50,
-         eta_min=0.0),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=anneal_iters, eta_min=0.0),
 ]
 train_cfg = dict(max_iters=anneal_iters)
 default_hooks = dict(checkpoint=dict(interval=250, max_keep_ckpts=8))
