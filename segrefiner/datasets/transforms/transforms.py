@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from segrefiner.datasets.coarse_masks import make_coarse_mask
+from segrefiner.datasets.coarse_masks import make_coarse_mask, perturb_mask
 from segrefiner.datasets.io import read_image, read_mask, segmentation_to_mask
 from segrefiner.registry import TRANSFORMS
 from segrefiner.structures import RefineDataSample
@@ -84,17 +84,34 @@ class SampleInstance(BaseTransform):
 class GenerateCoarseMask(BaseTransform):
     """``gt_mask`` -> online ``coarse_mask`` (contour modification + dilate / erode).
 
-    Retries (up to ``max_tries``) when the perturbation wipes the object out.
+    With probability ``mild_prob`` (0: the official generator) a sample gets a mildly
+    wrong mask instead: no contour modification, and the dilate / erode rounds stop at an
+    IoU drawn uniformly from ``mild_iou_target`` (low, high), so that a model also learns
+    to leave nearly right masks alone. Retries (up to ``max_tries``) when the
+    perturbation wipes the object out.
     """
 
-    def __init__(self, iou_target: float = 0.8, max_rounds: int = 250, max_tries: int = 3) -> None:
+    def __init__(self, iou_target: float = 0.8, max_rounds: int = 250, max_tries: int = 3,
+                 mild_prob: float = 0.0,
+                 mild_iou_target: tuple[float, float] = (0.95, 0.99)) -> None:
+        low, high = mild_iou_target
+        if not 0 <= mild_prob <= 1 or not 0 < low <= high <= 1:
+            raise ValueError(f"mild_prob must be in [0, 1] and mild_iou_target a (low, high) "
+                             f"range in (0, 1], got {mild_prob!r}, {mild_iou_target!r}")
         self.iou_target, self.max_rounds, self.max_tries = iou_target, max_rounds, max_tries
+        self.mild_prob, self.mild_iou_target = mild_prob, (float(low), float(high))
+
+    def _coarse_mask(self, gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.mild_prob > 0 and rng.random() < self.mild_prob:
+            iou_target = float(rng.uniform(*self.mild_iou_target))
+            return perturb_mask(gt.astype(np.uint8), rng, iou_target, self.max_rounds)
+        return make_coarse_mask(gt, rng, self.iou_target, self.max_rounds)
 
     def transform(self, results: dict) -> dict:
         rng = _rng()
         coarse = None
         for _ in range(self.max_tries):
-            coarse = make_coarse_mask(results["gt_mask"], rng, self.iou_target, self.max_rounds)
+            coarse = self._coarse_mask(results["gt_mask"], rng)
             if coarse.any():
                 break
         results["coarse_mask"] = coarse
