@@ -102,6 +102,7 @@ class GenerateCoarseMask(BaseTransform):
         self.mild_prob, self.mild_iou_target = mild_prob, (float(low), float(high))
 
     def _coarse_mask(self, gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        # No draw at all when off, so mild_prob=0 keeps the official random stream.
         if self.mild_prob > 0 and rng.random() < self.mild_prob:
             iou_target = float(rng.uniform(*self.mild_iou_target))
             return perturb_mask(gt.astype(np.uint8), rng, iou_target, self.max_rounds)
