@@ -5,8 +5,8 @@
 # lr 1e-4 annealed to 0 (cosine) over 1,500 iterations. Run with
 #   python tools/train.py configs/segrefiner/segrefiner_compact_mixed.py --amp \
 #       --cfg-options load_from=STAGE2
-# STAGE2: the stage-2 weights (segrefiner_compact_anneal.py, iteration 2,000); with
-# load_from=checkpoints/segrefiner_compact.pth (the stage-3 model as bundled) it trains on.
+# STAGE2: the stage-2 weights (segrefiner_compact_anneal.py, iteration 2,000). Stage 4 is
+# segrefiner_compact_smooth.py.
 _base_ = ['./segrefiner_compact_anneal.py']
 
 anneal_iters = 1500

@@ -10,6 +10,9 @@ Two stages, as the official training code:
    until the IoU with the stage-1 mask (not the GT) falls below ``iou_target``, for at
    most ``max_rounds`` rounds.
 
+Not official: :func:`smooth_mask`, a low-pass error (blur, threshold) such as a model
+that predicts at a lower resolution makes: rounded corners, thin parts lost.
+
 All randomness comes from one ``numpy.random.Generator``, so a seed fixes the result.
 """
 from __future__ import annotations
@@ -97,3 +100,31 @@ def make_coarse_mask(gt: np.ndarray, rng: np.random.Generator, iou_target: float
     """
     modified = modify_contours(np.asarray(gt).astype(np.uint8), rng)
     return perturb_mask(modified, rng, iou_target=iou_target, max_rounds=max_rounds)
+
+
+def smooth_mask(mask: np.ndarray, rng: np.random.Generator, iou_target: float = 0.95,
+                threshold_range: tuple[float, float] = (0.35, 0.65),
+                max_sigma_share: float = 0.1) -> np.ndarray:
+    """A low-pass version of ``mask``: Gaussian blur, then a threshold drawn from
+    ``threshold_range`` (off 0.5 it also grows / shrinks the mask).
+
+    sigma starts at 1 px and grows by 1.5x until the IoU with ``mask`` falls below
+    ``iou_target`` or sigma passes ``max_sigma_share`` of the mask's box diagonal; the
+    last result is returned (so a mask too smooth to reach the target comes back with
+    at most that much blur). mask: (H, W) {0, 1}. Returns (H, W) uint8 {0, 1}.
+    """
+    ref = np.asarray(mask).astype(bool)
+    out = ref.astype(np.uint8)
+    ys, xs = np.nonzero(ref)
+    if len(ys) == 0:
+        return out
+    diagonal = float(np.hypot(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1))
+    threshold = float(rng.uniform(*threshold_range))
+    source = ref.astype(np.float32)
+    sigma = 1.0
+    while sigma <= max(1.0, max_sigma_share * diagonal):
+        out = (cv2.GaussianBlur(source, (0, 0), sigma) >= threshold).astype(np.uint8)
+        if _iou(out.astype(bool), ref) < iou_target:
+            break
+        sigma *= 1.5
+    return out

@@ -1,8 +1,16 @@
-"""mask_head_mask: the 28 x 28 mask-head resolution limit, checked on hand-made masks."""
+"""mask_head_mask (the 28 x 28 mask-head resolution limit, on hand-made masks) and the
+tool that turns annotations into mask-head detections."""
 from __future__ import annotations
 
-import numpy as np
+import json
+import subprocess
+import sys
 
+import numpy as np
+import pycocotools.mask as mask_utils
+from helpers import FIXTURES, REPO
+
+from segrefiner.datasets.io import segmentation_to_mask
 from segrefiner.datasets.mask_head import mask_head_mask
 
 
@@ -27,3 +35,35 @@ def test_a_one_pixel_wire_vanishes_and_a_disc_keeps_its_area():
 
 def test_empty_mask_stays_empty():
     assert not mask_head_mask(np.zeros((10, 12), bool)).any()
+
+
+def test_results_tool_writes_one_mask_head_detection_per_annotation(tmp_path):
+    gt_path = FIXTURES / "lvis" / "lvis_mini3.json"
+    gt = json.loads(gt_path.read_text())
+    out = tmp_path / "dt.json"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "analysis_tools" / "mask_head_results.py"),
+         "--gt", str(gt_path), "-o", str(out), "--min-area", "300"],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    detections = json.loads(out.read_text())
+    kept = [a for a in gt["annotations"] if a["area"] >= 300]
+    assert 0 < len(kept) < len(gt["annotations"]) and len(detections) == len(kept)
+    sizes = {img["id"]: (img["height"], img["width"]) for img in gt["images"]}
+    for ann, det in zip(kept, detections, strict=True):
+        assert (det["image_id"], det["category_id"], det["score"]) == (
+            ann["image_id"], ann["category_id"], 1.0)
+        accurate = segmentation_to_mask(ann["segmentation"], *sizes[ann["image_id"]])
+        expected = mask_head_mask(accurate)
+        assert np.array_equal(mask_utils.decode(det["segmentation"]), expected)
+
+
+def test_results_tool_refuses_to_overwrite_its_annotations(tmp_path):
+    gt_path = tmp_path / "gt.json"
+    gt_path.write_bytes((FIXTURES / "lvis" / "lvis_mini3.json").read_bytes())
+    before = gt_path.read_bytes()
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "analysis_tools" / "mask_head_results.py"),
+         "--gt", str(gt_path), "-o", str(gt_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "would overwrite" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and gt_path.read_bytes() == before

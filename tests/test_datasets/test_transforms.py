@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from helpers import FIXTURES
 
-from segrefiner.datasets.coarse_masks import make_coarse_mask
+from segrefiner.datasets.coarse_masks import make_coarse_mask, smooth_mask
 from segrefiner.datasets.io import binarize_mask, read_image, read_mask
 from segrefiner.datasets.transforms import (
     GenerateCoarseMask,
@@ -97,6 +97,23 @@ def test_mild_prob_zero_is_the_official_generator():
         GenerateCoarseMask(mild_prob=1.5)
     with pytest.raises(ValueError, match="mild_iou_target"):
         GenerateCoarseMask(mild_iou_target=(0.99, 0.9))
+    with pytest.raises(ValueError, match="mild_kinds"):
+        GenerateCoarseMask(mild_kinds=("blur",))
+    with pytest.raises(ValueError, match="mild_kinds"):
+        GenerateCoarseMask(mild_kinds=())
+
+
+def test_smooth_mild_masks_are_smooth_mask_draws():
+    # mild_prob 1 with one kind: draws the mild decision, the IoU target, then smooth_mask.
+    gt = loaded()["gt_mask"]
+    np.random.seed(7)
+    rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
+    rng.random()
+    expected = smooth_mask(gt, rng, float(rng.uniform(0.9, 0.95)))
+    np.random.seed(7)
+    transform = GenerateCoarseMask(mild_prob=1.0, mild_iou_target=(0.9, 0.95),
+                                   mild_kinds=("smooth",))
+    assert np.array_equal(transform.transform(loaded())["coarse_mask"], expected)
 
 
 def test_whole_object_crop_contains_the_object():

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from segrefiner.datasets.coarse_masks import make_coarse_mask, perturb_mask
+from segrefiner.datasets.coarse_masks import make_coarse_mask, perturb_mask, smooth_mask
 from segrefiner.datasets.io import read_image, read_mask, segmentation_to_mask
 from segrefiner.registry import TRANSFORMS
 from segrefiner.structures import RefineDataSample
@@ -85,26 +85,41 @@ class GenerateCoarseMask(BaseTransform):
     """``gt_mask`` -> online ``coarse_mask`` (contour modification + dilate / erode).
 
     With probability ``mild_prob`` (0: the official generator) a sample gets a mildly
-    wrong mask instead: no contour modification, and the dilate / erode rounds stop at an
-    IoU drawn uniformly from ``mild_iou_target`` (low, high), so that a model also learns
-    to leave nearly right masks alone. Retries (up to ``max_tries``) when the
-    perturbation wipes the object out.
+    wrong mask instead, stopping at an IoU with the GT drawn uniformly from
+    ``mild_iou_target`` (low, high), of a kind drawn uniformly from ``mild_kinds``:
+    ``'dilate_erode'`` (the random dilate / erode rounds without contour modification)
+    or ``'smooth'`` (blur and threshold, :func:`smooth_mask`: what a model predicting at
+    a lower resolution gets wrong). So a model also learns to leave nearly right masks
+    alone. Retries (up to ``max_tries``) when the perturbation wipes the object out.
     """
+
+    MILD_KINDS = ("dilate_erode", "smooth")
 
     def __init__(self, iou_target: float = 0.8, max_rounds: int = 250, max_tries: int = 3,
                  mild_prob: float = 0.0,
-                 mild_iou_target: tuple[float, float] = (0.95, 0.99)) -> None:
+                 mild_iou_target: tuple[float, float] = (0.95, 0.99),
+                 mild_kinds: tuple[str, ...] = ("dilate_erode",)) -> None:
         low, high = mild_iou_target
         if not 0 <= mild_prob <= 1 or not 0 < low <= high <= 1:
             raise ValueError(f"mild_prob must be in [0, 1] and mild_iou_target a (low, high) "
                              f"range in (0, 1], got {mild_prob!r}, {mild_iou_target!r}")
+        unknown = set(mild_kinds) - set(self.MILD_KINDS)
+        if not mild_kinds or unknown:
+            raise ValueError(f"mild_kinds must be a non-empty subset of {self.MILD_KINDS}, "
+                             f"got {mild_kinds!r}")
         self.iou_target, self.max_rounds, self.max_tries = iou_target, max_rounds, max_tries
         self.mild_prob, self.mild_iou_target = mild_prob, (float(low), float(high))
+        self.mild_kinds = tuple(mild_kinds)
 
     def _coarse_mask(self, gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         # No draw at all when off, so mild_prob=0 keeps the official random stream.
         if self.mild_prob > 0 and rng.random() < self.mild_prob:
             iou_target = float(rng.uniform(*self.mild_iou_target))
+            # One kind: no draw, so ('dilate_erode',) keeps the stage-3 random stream.
+            kind = (self.mild_kinds[0] if len(self.mild_kinds) == 1
+                    else self.mild_kinds[int(rng.integers(len(self.mild_kinds)))])
+            if kind == "smooth":
+                return smooth_mask(gt, rng, iou_target)
             return perturb_mask(gt.astype(np.uint8), rng, iou_target, self.max_rounds)
         return make_coarse_mask(gt, rng, self.iou_target, self.max_rounds)
 
