@@ -2,13 +2,16 @@
 
     python tools/analysis_tools/eval_real_sets.py [--data-root data/real]
         [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner grabcut guided]
-        [--coarse auto|mask-head] [--config C --checkpoint K] [--json-out F]
+        [--coarse auto|mask-head] [--config C --checkpoint K] [--sampling-seed S]
+        [--json-out F]
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
 seeded per image (``--seed``, default 0), so every run and every method sees the same
-inputs. dis_hr: its real SAM coarse masks (``coarse_sam/``). ``--coarse mask-head``:
+inputs (``--sampling-seed``, default 0, seeds segrefiner's own sampling noise instead).
+dis_hr: its real SAM coarse masks (``coarse_sam/``). ``--coarse mask-head``:
 instead, every set's accurate masks at a 28 x 28 mask head's resolution (Mask R-CNN-style
-outputs; a kind of coarse mask the models are not trained on). IoU is cumulative over the
+outputs; stage 4 of the bundled model trains on a related low-pass kind, blur and
+threshold). IoU is cumulative over the
 set, mBA the mean over images (CascadePSP). Prints ``<set>/<method>/<metric>: v``.
 ``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
 share of pixels on which they agree is printed too.
@@ -73,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config")
     parser.add_argument("--checkpoint")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the coarse-mask perturbation (grabcut / berkeley)")
+    parser.add_argument("--sampling-seed", type=int, default=0,
+                        help="seed of segrefiner's sampling noise (Refiner(seed=...))")
     parser.add_argument("--coarse", choices=("auto", "mask-head"), default="auto",
                         help="auto: real coarse masks where the set has them, else the "
                              "seeded perturbation; mask-head: 28x28 mask-head resolution")
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     refiner = None
     if {"segrefiner", "segrefiner_fast"} & set(args.methods):
         from segrefiner.apis import Refiner
-        refiner = Refiner(args.config, args.checkpoint, args.device)
+        refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed)
     metrics: dict[str, float] = {}
     for set_name in args.sets:
         root = Path(args.data_root) / set_name

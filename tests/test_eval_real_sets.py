@@ -1,0 +1,70 @@
+"""tools/analysis_tools/eval_real_sets.py: the coarse masks it scores and its seeds."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import FIXTURES, REPO, metric_lines
+
+from segrefiner.apis import Refiner
+from segrefiner.datasets.coarse_masks import make_coarse_mask
+from segrefiner.datasets.io import read_image, read_mask
+
+FOLDER = FIXTURES / "folder"
+TOOL = REPO / "tools" / "analysis_tools" / "eval_real_sets.py"
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return (a & b).sum() / (a | b).sum()
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory) -> Path:
+    """``perturbed/`` (two images, seeded perturbation) and ``sam/`` (one image with a
+    real coarse mask in ``coarse_sam/``), from the folder fixture."""
+    root = tmp_path_factory.mktemp("real")
+    for set_name, names in (("perturbed", ["grabcut_106024", "grabcut_124080"]),
+                            ("sam", ["berkeley_101085"])):
+        for sub in ("images", "masks") + (("coarse_sam",) if set_name == "sam" else ()):
+            (root / set_name / sub).mkdir(parents=True)
+        for name in names:
+            shutil.copy(FOLDER / "images" / f"{name}.jpg", root / set_name / "images")
+            shutil.copy(FOLDER / "masks" / f"{name}.png", root / set_name / "masks")
+            if set_name == "sam":
+                shutil.copy(FOLDER / "coarse" / f"{name}.png", root / set_name / "coarse_sam")
+    return root
+
+
+def run(root: Path, *args: str) -> dict[str, float]:
+    result = subprocess.run([sys.executable, str(TOOL), "--data-root", str(root), *args],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return metric_lines(result.stdout)
+
+
+def test_coarse_masks_are_the_seeded_perturbation_or_the_real_ones(data_root):
+    metrics = run(data_root, "--sets", "perturbed", "sam", "--methods", "coarse", "--seed", "4")
+    inter = union = 0
+    for name in ("grabcut_106024", "grabcut_124080"):
+        gt = read_mask(data_root / "perturbed" / "masks" / f"{name}.png")
+        rng = np.random.default_rng([4, zlib.crc32(name.encode())])
+        coarse = make_coarse_mask(gt, rng).astype(bool)
+        inter, union = inter + (gt & coarse).sum(), union + (gt | coarse).sum()
+    assert metrics["perturbed/coarse/IoU"] == pytest.approx(inter / union, abs=1e-4)
+    gt = read_mask(data_root / "sam" / "masks" / "berkeley_101085.png")
+    sam = read_mask(data_root / "sam" / "coarse_sam" / "berkeley_101085.png")
+    assert metrics["sam/coarse/IoU"] == pytest.approx(iou(gt, sam), abs=1e-4)
+
+
+def test_sampling_seed_is_the_refiners_seed(data_root):
+    metrics = run(data_root, "--sets", "sam", "--methods", "segrefiner", "--sampling-seed", "3")
+    folder = data_root / "sam"
+    gt = read_mask(folder / "masks" / "berkeley_101085.png")
+    refined = Refiner(seed=3).refine(read_image(folder / "images" / "berkeley_101085.jpg"),
+                                     read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
+    assert metrics["sam/segrefiner/IoU"] == pytest.approx(iou(gt, refined.astype(bool)), abs=1e-4)
