@@ -13,22 +13,12 @@ Prints ``<iou_type>_<stat>: value`` lines (e.g. ``segm_AP: 0.6125``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from segrefiner.evaluation.instance_eval import IOU_TYPES, LoadedLVIS, evaluate_coco, evaluate_lvis
 from segrefiner.evaluation.report import report
 from segrefiner.utils.errors import UserError, run_cli
-
-
-def load_json(path: str, what: str):
-    if not Path(path).is_file():
-        raise UserError(f"{path}: no such {what} file")
-    try:
-        return json.loads(Path(path).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not valid JSON ({err})") from None
+from segrefiner.utils.io import read_json
 
 
 def detect_dataset(gt: dict) -> str:
@@ -54,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print the full summary tables")
     args = parser.parse_args(argv)
 
-    gt = load_json(args.gt, "ground-truth")
-    dt = load_json(args.dt, "results")
+    gt = read_json(args.gt, "ground-truth")
+    dt = read_json(args.dt, "results")
     if not isinstance(dt, list) or not all(isinstance(d, dict) for d in dt):
         raise UserError(f"{args.dt}: expected a list of result objects")
     missing = {"image_id", "category_id", "segmentation", "score"} - set(dt[0]) if dt else set()

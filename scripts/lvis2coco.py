@@ -9,13 +9,12 @@ annotations (category ids become COCO's, so COCO-category detections can be scor
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from segrefiner.evaluation.cocofy import COCO_TO_SYNSET, cocofy_lvis
 from segrefiner.utils.errors import UserError, run_cli
-from segrefiner.utils.io import write_json_atomic
+from segrefiner.utils.io import read_json, write_json_atomic
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,14 +27,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="lvis-api's coco_to_synset.json (bundled)")
     args = parser.parse_args(argv)
     src, out = Path(args.lvis), Path(args.out)
-    if not src.is_file():
-        raise UserError(f"{src}: no such LVIS annotation file")
+    lvis = read_json(src, "LVIS annotation")
     if out.resolve() == src.resolve():
         raise UserError(f"{out}: refusing to overwrite the input file")
-    try:
-        lvis = json.loads(src.read_text())
-    except json.JSONDecodeError as err:
-        raise UserError(f"{src}: not valid JSON ({err})") from None
     if not {"images", "annotations", "categories"} <= set(lvis):
         raise UserError(f"{src}: not an LVIS annotation file (needs images, annotations, "
                         "categories)")

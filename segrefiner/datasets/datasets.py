@@ -5,7 +5,6 @@ dicts of paths and meta; the pipeline (``datasets/transforms``) loads and transf
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,25 +15,13 @@ from mmengine.dataset import BaseDataset
 from segrefiner.datasets.io import IMAGE_SUFFIXES, segmentation_to_mask
 from segrefiner.registry import DATASETS, TRANSFORMS
 from segrefiner.utils.errors import UserError
+from segrefiner.utils.io import read_json
 
 
 def _require_dir(path: Path, what: str) -> Path:
     if not path.is_dir():
         raise UserError(f"{path}: no such {what} folder")
     return path
-
-
-def _require_file(path: Path, what: str) -> Path:
-    if not path.is_file():
-        raise UserError(f"{path}: no such {what} file")
-    return path
-
-
-def _read_json(path: Path, what: str):
-    try:
-        return json.loads(_require_file(path, what).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not valid JSON ({err})") from None
 
 
 def image_relpath(image: dict) -> str:
@@ -59,7 +46,7 @@ class LVISRefineDataset(BaseDataset):
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> list[dict]:
-        data = _read_json(Path(self.ann_file), "LVIS annotation")
+        data = read_json(self.ann_file, "LVIS annotation")
         instances = defaultdict(list)
         for ann in data["annotations"]:
             if ann.get("area", 0) > self.min_area:
@@ -125,7 +112,7 @@ class HRCollectionDataset(BaseDataset):
     """
 
     def load_data_list(self) -> list[dict]:
-        entries = _read_json(Path(self.ann_file), "HR collection")
+        entries = read_json(self.ann_file, "HR collection")
         root = Path(self.data_root or "")
         return [dict(img_path=str(root / e["img_path"]), gt_mask_path=str(root / e["gt_mask_path"]),
                      coarse_mask_paths=[str(root / p) for p in e["coarse_mask_paths"]],
@@ -154,7 +141,7 @@ class COCOResultsDataset(BaseDataset):
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> list[dict]:
-        results = _read_json(Path(self.coarse_file), "coarse results")
+        results = read_json(self.coarse_file, "coarse results")
         if not isinstance(results, list):
             raise UserError(f"{self.coarse_file}: expected a list of results")
         by_image = defaultdict(list)
@@ -165,7 +152,7 @@ class COCOResultsDataset(BaseDataset):
         root = Path(self.data_prefix.get("img", ""))
         paths = {}
         if self.ann_file:
-            gt = _read_json(Path(self.ann_file), "annotation")
+            gt = read_json(self.ann_file, "annotation")
             paths = {img["id"]: (image_relpath(img), img.get("height"), img.get("width"))
                      for img in gt["images"]}
         items = []

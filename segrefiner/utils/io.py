@@ -1,4 +1,5 @@
-"""Writing files atomically (temp file + rename) so an interrupted run leaves no half file."""
+"""Reading JSON with one-line errors; writing files atomically (temp file + rename) so an
+interrupted run leaves no half file."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from segrefiner.utils.errors import UserError
 
 
 def _read_umask() -> int:
@@ -15,6 +18,18 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()  # read once: os.umask is process-wide and not thread-safe
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """The decoded JSON of ``path``; a :class:`UserError` naming the file when it is missing
+    (``"<path>: no such <what> file"``) or not valid JSON."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such {what} file")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: not valid JSON ({err})") from None
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:

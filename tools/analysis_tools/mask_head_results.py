@@ -14,17 +14,16 @@ left out.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import pycocotools.mask as mask_utils
 
 from segrefiner.datasets.io import segmentation_to_mask
 from segrefiner.datasets.mask_head import mask_head_mask
+from segrefiner.evaluation.metrics.instance_metric import encode_masks
 from segrefiner.utils.errors import UserError, run_cli
-from segrefiner.utils.io import write_json_atomic
+from segrefiner.utils.io import read_json, write_json_atomic
 
 
 def mask_head_detections(gt: dict, resolution: int = 28, min_area: float = 0.0) -> list[dict]:
@@ -38,8 +37,7 @@ def mask_head_detections(gt: dict, resolution: int = 28, min_area: float = 0.0) 
         height, width = sizes[ann["image_id"]]
         mask = mask_head_mask(segmentation_to_mask(ann["segmentation"], height, width),
                               resolution)
-        rle = mask_utils.encode(np.asfortranarray(mask))
-        rle["counts"] = rle["counts"].decode("ascii")
+        (rle,) = encode_masks(mask[None])
         detections.append(dict(image_id=ann["image_id"], category_id=ann["category_id"],
                                segmentation=rle, score=1.0))
     return detections
@@ -53,12 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-area", type=float, default=0.0)
     args = parser.parse_args(argv)
     path = Path(args.gt)
-    if not path.is_file():
-        raise UserError(f"{path}: no such annotations file")
-    try:
-        gt = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not valid JSON ({err})") from None
+    gt = read_json(path, "annotations")
     if not {"images", "annotations"} <= set(gt):
         raise UserError(f"{path}: not COCO / LVIS annotations (no 'images' / 'annotations')")
     if Path(args.output).resolve() == path.resolve():
