@@ -7,14 +7,14 @@
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
 seeded per image (``--seed``, default 0), so every run and every method sees the same
-inputs (``--sampling-seed``, default 0, seeds segrefiner's own sampling noise instead).
+inputs; ``--sampling-seed`` (default 0) seeds segrefiner's own sampling noise.
 dis_hr: its real SAM coarse masks (``coarse_sam/``). ``--coarse mask-head``:
 instead, every set's accurate masks at a 28 x 28 mask head's resolution (Mask R-CNN-style
 outputs; stage 4 of the bundled model trains on a related low-pass kind, blur and
-threshold). IoU is cumulative over the
-set, mBA the mean over images (CascadePSP). Prints ``<set>/<method>/<metric>: v``.
-``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
-share of pixels on which they agree is printed too.
+threshold). IoU is cumulative over the set, mBA the mean over images (CascadePSP).
+Prints ``<set>/<method>/<metric>: v``. ``segrefiner_fast`` is the fast mode (bf16 /
+fp16); with both segrefiner methods the share of pixels on which they agree is printed
+too.
 """
 from __future__ import annotations
 
