@@ -27,3 +27,12 @@ def test_anneal_stage_decays_to_zero_from_the_compact_model():
     cosine = cfg.param_scheduler[-1]
     assert cfg.train_cfg.max_iters == cosine.end and cosine.eta_min == 0.0
     assert cfg.model.denoise_model.model_channels == 32  # the compact architecture
+
+
+def test_hires_stage_trains_at_the_size_it_refines_at():
+    cfg = Config.fromfile(str(REPO / "configs/segrefiner/segrefiner_compact_hires.py"))
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    sizes = {t["size"] for t in pipeline if t["type"] in ("RandomPatchCrop", "ResizeTo")}
+    assert sizes == {cfg.model.test_cfg.model_size} == {256}
+    cosine = cfg.param_scheduler[-1]
+    assert cfg.train_cfg.max_iters == cosine.end and cosine.eta_min == 0.0
