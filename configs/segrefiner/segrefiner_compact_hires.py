@@ -7,7 +7,7 @@
 #   python tools/train.py configs/segrefiner/segrefiner_compact_hires.py --amp \
 #       --cfg-options load_from=STAGE4
 # STAGE4: the stage-4 weights (segrefiner_compact_smooth.py, 12,000 iterations in all).
-# Measured in session 6 (2.8 s per iteration, 57 min), not adopted: first 12 images,
+# Measured in session 6 (1 h 7 min; 2.8 s per iteration alone), not adopted: first 12 images,
 # IoU / mBA, stage 4 -> this stage: grabcut 0.891 / 0.655 -> 0.898 / 0.652, berkeley
 # 0.898 / 0.641 -> 0.901 / 0.636, dis_hr 0.898 / 0.665 -> 0.894 / 0.655 (checkpoints/MODEL_CARD.md).
 _base_ = ['./segrefiner_compact_smooth.py']
