@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(folders: a folder)")
     refine.add_argument("--overlay", metavar="PATH",
                         help="also save coarse | refined on the image (folders: a folder)")
+    refine.add_argument("--passes", type=int, default=1,
+                        help="semantic mode: refine the result again, N passes in all "
+                             "(2: sharper boundaries on rough masks, twice the time; default 1)")
     add_model_args(refine)
     coco = sub.add_parser("refine-coco", help="refine a COCO results JSON (instance path)")
     coco.add_argument("--images", required=True, help="folder of the images")
@@ -78,7 +81,8 @@ def make_refiner(args: argparse.Namespace):
 
     return Refiner(args.config, args.checkpoint, args.device, steps=args.steps,
                    model_size=args.model_size, batch_size=args.batch_size, fast=args.fast,
-                   seed=args.seed, trust_checkpoint=args.trust_checkpoint)
+                   seed=args.seed, passes=getattr(args, "passes", 1),
+                   trust_checkpoint=args.trust_checkpoint)
 
 
 def png_bytes(mask: np.ndarray) -> bytes:
@@ -131,6 +135,8 @@ def folder_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
 
 def cmd_refine(args: argparse.Namespace) -> int:
     mode = "semantic" if args.mode == "auto" else args.mode
+    if args.passes != 1 and mode != "semantic":
+        raise UserError("--passes applies to the semantic mode (--mode semantic or auto)")
     if args.images or args.masks:
         if args.image or args.coarse or not (args.images and args.masks):
             raise UserError("give either IMAGE COARSE, or both --images and --masks")

@@ -112,6 +112,21 @@ def test_bad_input_is_one_line_naming_the_file(capsys, pair, tmp_path, tiny_chec
     assert digest(*pair) == before
 
 
+def test_passes_refine_again_and_need_the_semantic_mode(capsys, pair, tmp_path,
+                                                        tiny_checkpoint):
+    image, coarse = pair
+    once, again, twice = tmp_path / "once.png", tmp_path / "again.png", tmp_path / "twice.png"
+    for args in ([str(image), str(coarse), "-o", str(once)],
+                 [str(image), str(once), "-o", str(again)],
+                 [str(image), str(coarse), "-o", str(twice), "--passes", "2"]):
+        code, _, err = cli(capsys, "refine", *args, ckpt=tiny_checkpoint)
+        assert code == 0, err
+    assert np.array_equal(cv2.imread(str(twice), 0), cv2.imread(str(again), 0))
+    code, _, err = cli(capsys, "refine", str(image), str(coarse), "-o", str(tmp_path / "x.png"),
+                       "--passes", "2", "--mode", "instance", ckpt=tiny_checkpoint)
+    assert code == 2 and "--passes" in err
+
+
 def test_output_over_an_input_is_refused(capsys, pair, tiny_checkpoint):
     image, coarse = pair
     before = digest(image, coarse)

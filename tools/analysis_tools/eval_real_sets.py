@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seed of the coarse-mask perturbation (grabcut / berkeley)")
     parser.add_argument("--sampling-seed", type=int, default=0,
                         help="seed of segrefiner's sampling noise (Refiner(seed=...))")
+    parser.add_argument("--passes", type=int, default=1,
+                        help="segrefiner passes per image (Refiner(passes=...))")
     parser.add_argument("--coarse", choices=("auto", "mask-head"), default="auto",
                         help="auto: real coarse masks where the set has them, else the "
                              "seeded perturbation; mask-head: 28x28 mask-head resolution")
@@ -89,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     refiner = None
     if {"segrefiner", "segrefiner_fast"} & set(args.methods):
         from segrefiner.apis import Refiner
-        refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed)
+        refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed,
+                          passes=args.passes)
     metrics: dict[str, float] = {}
     for set_name in args.sets:
         root = Path(args.data_root) / set_name
