@@ -93,7 +93,7 @@ class Refiner:
                  device: str = "cpu", *, steps: int | None = None, model_size: int | None = None,
                  batch_size: int | None = None, fast: bool = False, seed: int | None = 0,
                  passes: int = 1, trust_checkpoint: bool = False) -> None:
-        if not isinstance(passes, int) or passes < 1:
+        if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
             raise UserError(f"passes must be a whole number >= 1, got {passes!r}")
         config = Path(config) if config else DEFAULT_CONFIG
         checkpoint = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT

@@ -54,17 +54,17 @@ def test_same_seed_same_result(tiny_checkpoint, sample):
 def test_two_passes_refine_the_first_pass_result(tiny_checkpoint, refiner, sample):
     image, coarse = sample
     first = refiner.refine(image, coarse)
-    twice = Refiner(TINY_SEMANTIC, tiny_checkpoint, passes=2).refine(image, coarse)
+    two_passes = Refiner(TINY_SEMANTIC, tiny_checkpoint, passes=2)
+    twice = two_passes.refine(image, coarse)
     assert np.array_equal(twice, refiner.refine(image, first))
     assert not np.array_equal(twice, first)
     one, two = [], []
     refiner.refine(image, coarse, on_step=lambda t, m: one.append(t))
-    Refiner(TINY_SEMANTIC, tiny_checkpoint, passes=2).refine(
-        image, coarse, on_step=lambda t, m: two.append(t))
+    two_passes.refine(image, coarse, on_step=lambda t, m: two.append(t))
     assert one and two == one * 2
 
 
-@pytest.mark.parametrize("passes", [0, -1, 1.5])
+@pytest.mark.parametrize("passes", [0, -1, 1.5, True])
 def test_bad_passes_is_a_clear_error(tiny_checkpoint, passes):
     with pytest.raises(UserError, match="passes"):
         Refiner(TINY_SEMANTIC, tiny_checkpoint, passes=passes)
