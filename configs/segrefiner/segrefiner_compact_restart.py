@@ -6,6 +6,8 @@
 #   python tools/train.py configs/segrefiner/segrefiner_compact_restart.py --amp \
 #       --cfg-options load_from=STAGE4
 # STAGE4: the stage-4 weights (checkpoints/segrefiner_compact.pth as bundled in session 5).
+# Trained in session 7 from the stage-4 weights (2,000 iterations, one thread, 2.0-2.3 s
+# per iteration, 1 h 12 min); not yet evaluated, so not bundled.
 _base_ = ['./segrefiner_compact_smooth.py']
 
 anneal_iters = 2000
@@ -14,5 +16,3 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=anneal_iters, eta_min=0.0),
 ]
 train_cfg = dict(max_iters=anneal_iters)
-# Trained in session 7 from the stage-4 weights (2,000 iterations, one thread, 2.0-2.3 s
-# per iteration, 1 h 12 min); not yet evaluated, so not bundled.
