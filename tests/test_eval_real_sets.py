@@ -12,6 +12,7 @@ import pytest
 from helpers import FIXTURES, REPO, metric_lines
 
 from segrefiner.apis import Refiner
+from segrefiner.datasets.box_segmentation import box_grabcut_mask
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import read_image, read_mask
 
@@ -68,3 +69,17 @@ def test_sampling_seed_is_the_refiners_seed(data_root):
     refined = Refiner(seed=3).refine(read_image(folder / "images" / "berkeley_101085.jpg"),
                                      read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
     assert metrics["sam/segrefiner/IoU"] == pytest.approx(iou(gt, refined.astype(bool)), abs=1e-4)
+
+
+def test_box_grabcut_coarse_masks_are_grabcut_from_each_box(data_root):
+    metrics = run(data_root, "--sets", "perturbed", "--methods", "coarse",
+                  "--coarse", "box-grabcut", "--seed", "2")
+    inter = union = 0
+    for name in ("grabcut_106024", "grabcut_124080"):
+        folder = data_root / "perturbed"
+        gt = read_mask(folder / "masks" / f"{name}.png")
+        image = read_image(folder / "images" / f"{name}.jpg")
+        coarse = box_grabcut_mask(image, gt, seed=2).astype(bool)
+        assert 0.5 < iou(gt, coarse) < 1  # a real segmentation: close, not exact
+        inter, union = inter + (gt & coarse).sum(), union + (gt | coarse).sum()
+    assert metrics["perturbed/coarse/IoU"] == pytest.approx(inter / union, abs=1e-4)

@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/eval_real_sets.py [--data-root data/real]
         [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner grabcut guided]
-        [--coarse auto|mask-head] [--config C --checkpoint K] [--sampling-seed S]
+        [--coarse auto|mask-head|box-grabcut] [--config C --checkpoint K]
+        [--sampling-seed S]
         [--json-out F]
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
@@ -11,7 +12,10 @@ inputs; ``--sampling-seed`` (default 0) seeds segrefiner's own sampling noise.
 dis_hr: its real SAM coarse masks (``coarse_sam/``). ``--coarse mask-head``:
 instead, every set's accurate masks at a 28 x 28 mask head's resolution (Mask R-CNN-style
 outputs; stage 4 of the bundled model trains on a related low-pass kind, blur and
-threshold). IoU is cumulative over the set, mBA the mean over images (CascadePSP).
+threshold). ``--coarse box-grabcut``: every set's coarse masks segmented by cv2.grabCut from
+the box around the accurate mask (a real, classical segmentation method's errors, which
+no model here was trained on; seeded, deterministic). IoU is cumulative over the set,
+mBA the mean over images (CascadePSP).
 Prints ``<set>/<method>/<metric>: v``. ``segrefiner_fast`` is the fast mode (bf16 /
 fp16); with both segrefiner methods the share of pixels on which they agree is printed
 too.
@@ -27,6 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from segrefiner.baselines import grabcut_refine, guided_filter_refine
+from segrefiner.datasets.box_segmentation import box_grabcut_mask
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import read_image, read_mask
 from segrefiner.datasets.mask_head import mask_head_mask
@@ -37,13 +42,19 @@ from segrefiner.utils.errors import UserError, run_cli
 METHODS = ("coarse", "segrefiner", "segrefiner_fast", "grabcut", "guided")
 
 
-def coarse_mask_of(root: Path, name: str, gt: np.ndarray, seed: int,
+COARSE_KINDS = ("auto", "mask-head", "box-grabcut")
+
+
+def coarse_mask_of(root: Path, name: str, image: np.ndarray, gt: np.ndarray, seed: int,
                    kind: str = "auto") -> np.ndarray:
     """The coarse mask of one image: ``auto`` is the set's real one (``coarse_sam/``) where
     it has them, else the seeded LR perturbation; ``mask-head`` is the 28 x 28 mask-head
-    resolution limit applied to the accurate mask (for every set)."""
+    resolution limit applied to the accurate mask; ``box-grabcut`` is cv2.grabCut from the
+    accurate mask's box, OpenCV seeded with ``seed`` (both for every set)."""
     if kind == "mask-head":
         return mask_head_mask(gt).astype(bool)
+    if kind == "box-grabcut":
+        return box_grabcut_mask(image, gt, seed=seed).astype(bool)
     sam = root / "coarse_sam" / f"{name}.png"
     if sam.is_file():
         return read_mask(sam)
@@ -77,14 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the coarse-mask perturbation (grabcut / berkeley)")
+                        help="seed of the coarse masks (perturbation, box-grabcut)")
     parser.add_argument("--sampling-seed", type=int, default=0,
                         help="seed of segrefiner's sampling noise (Refiner(seed=...))")
     parser.add_argument("--passes", type=int, default=1,
                         help="segrefiner passes per image (Refiner(passes=...))")
-    parser.add_argument("--coarse", choices=("auto", "mask-head"), default="auto",
+    parser.add_argument("--coarse", choices=COARSE_KINDS, default="auto",
                         help="auto: real coarse masks where the set has them, else the "
-                             "seeded perturbation; mask-head: 28x28 mask-head resolution")
+                             "seeded perturbation; mask-head: 28x28 mask-head resolution; "
+                             "box-grabcut: cv2.grabCut from the object's box")
     parser.add_argument("--limit", type=int, help="first N images of each set")
     parser.add_argument("--json-out")
     args = parser.parse_args(argv)
@@ -104,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in tqdm(names, desc=set_name):
             image = read_image(root / "images" / f"{name}.jpg")
             gt = read_mask(root / "masks" / f"{name}.png")
-            coarse = coarse_mask_of(root, name, gt, args.seed, args.coarse)
+            coarse = coarse_mask_of(root, name, image, gt, args.seed, args.coarse)
             outputs = {m: refine_with(m, refiner, image, coarse) for m in args.methods}
             for method, refined in outputs.items():
                 records[method].append(iou_mba_record(gt, refined))
