@@ -10,8 +10,9 @@ import numpy as np
 
 
 def grabcut_refine(image: np.ndarray, coarse: np.ndarray, iterations: int = 5,
-                   band_ratio: float = 0.05) -> np.ndarray:
-    """cv2.grabCut initialised from the mask.
+                   band_ratio: float = 0.05, seed: int = 0) -> np.ndarray:
+    """cv2.grabCut initialised from the mask, OpenCV's random state seeded by ``seed``
+    (its colour models start from a random draw), so a run repeats exactly.
 
     Pixels deep inside the mask (eroded by a band of ``band_ratio`` of the image
     diagonal) are sure foreground, pixels farther than that band outside are sure
@@ -30,6 +31,7 @@ def grabcut_refine(image: np.ndarray, coarse: np.ndarray, iterations: int = 5,
     labels[inner] = cv2.GC_FGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    cv2.setRNGSeed(seed)
     try:
         cv2.grabCut(bgr, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error:  # degenerate colour models: keep the input
