@@ -3,8 +3,7 @@
     python tools/analysis_tools/eval_real_sets.py [--data-root data/real]
         [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner grabcut guided]
         [--coarse auto|mask-head|box-grabcut] [--config C --checkpoint K]
-        [--sampling-seed S]
-        [--json-out F]
+        [--seed S] [--sampling-seed S] [--passes N] [--limit N] [--json-out F]
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
 seeded per image (``--seed``, default 0), so every run and every method sees the same
