@@ -9,14 +9,34 @@ import cv2
 import numpy as np
 
 
+def seeded_grabcut(image: np.ndarray, labels: np.ndarray, iterations: int, seed: int,
+                   rect: tuple[int, int, int, int] | None = None) -> np.ndarray | None:
+    """cv2.grabCut on an (H, W, 3) uint8 RGB image with OpenCV's random state seeded by
+    ``seed`` (its colour models start from a random draw), so a run repeats exactly.
+
+    Initialised from ``labels`` (H, W) uint8 GC_* values, or from ``rect`` (x, y, w, h)
+    when given (``labels`` then only receives the result). Returns the (H, W) bool
+    foreground, or None when the colour models are degenerate (cv2.error).
+    """
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    mode = cv2.GC_INIT_WITH_MASK if rect is None else cv2.GC_INIT_WITH_RECT
+    cv2.setRNGSeed(seed)
+    try:
+        cv2.grabCut(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), labels, rect, bgd, fgd,
+                    iterations, mode)
+    except cv2.error:
+        return None
+    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+
+
 def grabcut_refine(image: np.ndarray, coarse: np.ndarray, iterations: int = 5,
                    band_ratio: float = 0.05, seed: int = 0) -> np.ndarray:
-    """cv2.grabCut initialised from the mask, OpenCV's random state seeded by ``seed``
-    (its colour models start from a random draw), so a run repeats exactly.
+    """cv2.grabCut initialised from the mask (:func:`seeded_grabcut`, ``seed``).
 
     Pixels deep inside the mask (eroded by a band of ``band_ratio`` of the image
     diagonal) are sure foreground, pixels farther than that band outside are sure
     background, the band itself is "probably" fore / background as the mask says.
+    Degenerate colour models keep the input.
     """
     coarse = coarse.astype(bool)
     if not coarse.any() or coarse.all():
@@ -29,14 +49,8 @@ def grabcut_refine(image: np.ndarray, coarse: np.ndarray, iterations: int = 5,
     labels[outer] = cv2.GC_PR_BGD
     labels[coarse] = cv2.GC_PR_FGD
     labels[inner] = cv2.GC_FGD
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    cv2.setRNGSeed(seed)
-    try:
-        cv2.grabCut(bgr, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:  # degenerate colour models: keep the input
-        return coarse.copy()
-    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    result = seeded_grabcut(image, labels, iterations, seed)
+    return coarse.copy() if result is None else result
 
 
 def guided_filter_refine(image: np.ndarray, coarse: np.ndarray, radius_ratio: float = 0.01,

@@ -9,8 +9,9 @@ coarse mask for evaluation. Deterministic: OpenCV's random state is seeded on ea
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from segrefiner.baselines import seeded_grabcut
 
 
 def box_of(gt: np.ndarray, margin: float = 0.05) -> tuple[int, int, int, int] | None:
@@ -39,13 +40,7 @@ def box_grabcut_mask(image: np.ndarray, gt: np.ndarray, margin: float = 0.05,
     box = box_of(gt, margin)
     if box is None or box[2] * box[3] == out.size:
         return out
-    labels = np.zeros(out.shape, np.uint8)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(seed)
-    try:
-        cv2.grabCut(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), labels, box, bgd, fgd,
-                    iterations, cv2.GC_INIT_WITH_RECT)
-    except cv2.error:  # degenerate colour models (e.g. a one-colour image)
-        return out
-    out[(labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)] = 1
+    found = seeded_grabcut(image, np.zeros_like(out), iterations, seed, rect=box)
+    if found is not None:  # None: degenerate colour models (e.g. a one-colour image)
+        out[found] = 1
     return out
