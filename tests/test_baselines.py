@@ -1,28 +1,14 @@
-"""The classical refiners of segrefiner/baselines.py on a drawn scene whose answer is known."""
+"""The classical refiners of segrefiner/baselines.py on a drawn scene whose answer is known
+and on a real fixture image (seeding)."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from helpers import FIXTURES
+from helpers import FIXTURES, disc_scene
 
 from segrefiner.baselines import grabcut_refine, guided_filter_refine
 from segrefiner.datasets.io import read_image, read_mask
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return (a & b).sum() / (a | b).sum()
-
-
-def scene() -> tuple[np.ndarray, np.ndarray]:
-    """A red disc (radius 40) on a noisy blue 160 x 240 background, and the disc's mask."""
-    rng = np.random.default_rng(0)
-    image = np.zeros((160, 240, 3), np.uint8)
-    image[..., 2] = 180
-    yy, xx = np.mgrid[:160, :240]
-    disc = (yy - 80) ** 2 + (xx - 110) ** 2 <= 40 ** 2
-    image[disc] = (200, 30, 30)
-    noisy = image.astype(int) + rng.integers(-20, 21, image.shape)
-    return np.clip(noisy, 0, 255).astype(np.uint8), disc
+from segrefiner.evaluation.functional.iou import mask_iou as iou
 
 
 def shifted(mask: np.ndarray, dx: int) -> np.ndarray:
@@ -30,7 +16,7 @@ def shifted(mask: np.ndarray, dx: int) -> np.ndarray:
 
 
 def test_grabcut_snaps_a_shifted_mask_back_to_the_object():
-    image, disc = scene()
+    image, disc, _ = disc_scene()
     coarse = shifted(disc, 6)
     assert iou(coarse, disc) < 0.85
     out = grabcut_refine(image, coarse)
@@ -49,13 +35,13 @@ def test_grabcut_is_seeded_and_keeps_degenerate_masks():
         cv2.setRNGSeed(other_seed)  # another user of OpenCV's random state before it
         results.append(grabcut_refine(image, coarse))
     np.testing.assert_array_equal(results[0], results[1])
-    _, disc = scene()
+    _, disc, _ = disc_scene()
     for mask in (np.zeros_like(disc), np.ones_like(disc)):
         np.testing.assert_array_equal(grabcut_refine(image, mask), mask)
 
 
 def test_guided_filter_moves_the_edge_toward_the_image_edge_and_keeps_the_inside():
-    image, disc = scene()
+    image, disc, _ = disc_scene()
     coarse = shifted(disc, 3)
     out = guided_filter_refine(image, coarse)
     assert out.dtype == bool and out.shape == disc.shape
