@@ -1,8 +1,8 @@
-# Stage 6 of the compact model (measured, not bundled): a warm restart of the stage-4 recipe. Stage 4
-# ended with the lr annealed to 0 after 12,000 iterations in all, far fewer than the
-# official recipe's; here the same data and mixed-quality coarse masks (half mildly wrong,
-# IoU 0.85-0.99, half of those low-pass) run another 2,000 iterations with the lr raised
-# back to 1e-4 and annealed to 0 again (cosine). Run with
+# Stage 6 of the compact model (measured, not bundled): a warm restart of the stage-4
+# recipe. Stage 4 ended with the lr annealed to 0 after 12,000 iterations in all, far fewer
+# than the official recipe's; here the same data and mixed-quality coarse masks (half
+# mildly wrong, IoU 0.85-0.99, half of those low-pass) run another 2,000 iterations with
+# the lr raised back to 1e-4 and annealed to 0 again (cosine). Run with
 #   python tools/train.py configs/segrefiner/segrefiner_compact_restart.py --amp \
 #       --cfg-options load_from=STAGE4
 # STAGE4: the stage-4 weights (checkpoints/segrefiner_compact.pth as bundled since
