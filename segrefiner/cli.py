@@ -30,7 +30,9 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--config", help="model config (default: the bundled model's)")
     group.add_argument("--checkpoint", help="weights (default: the bundled checkpoint)")
     group.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
-    group.add_argument("--steps", type=int, help="diffusion steps to run (instance path)")
+    group.add_argument("--steps", type=int,
+                       help="diffusion steps to run, 1..T (T = 6 in the released models; "
+                            "--mode instance only)")
     group.add_argument("--model-size", type=int, help="model input size (default: config's)")
     group.add_argument("--batch-size", type=int, help="crops per forward (default: config's)")
     group.add_argument("--fast", action="store_true",
@@ -137,6 +139,9 @@ def cmd_refine(args: argparse.Namespace) -> int:
     mode = "semantic" if args.mode == "auto" else args.mode
     if args.passes != 1 and mode != "semantic":
         raise UserError("--passes applies to the semantic mode (--mode semantic or auto)")
+    if args.steps is not None and mode == "semantic":
+        raise UserError("--steps applies to --mode instance; the semantic mode (auto) runs "
+                        "the published global + local schedule")
     if args.images or args.masks:
         if args.image or args.coarse or not (args.images and args.masks):
             raise UserError("give either IMAGE COARSE, or both --images and --masks")

@@ -34,7 +34,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     out.add_argument("--out-dir", "--out_dir", dest="out_dir",
                      help="semantic tasks: write one PNG per image here")
     parser.add_argument("--steps", "--step", dest="steps", type=int,
-                        help="run only the first N diffusion steps (default all 6)")
+                        help="instance configs: run only the first N diffusion steps "
+                             "(default all 6)")
     parser.add_argument("--work-dir", help="where logs go (default work_dirs/<config name>)")
     parser.add_argument("--trust-checkpoint", action="store_true",
                         help="allow a checkpoint that needs pickle beyond plain weights")
@@ -51,9 +52,15 @@ def build_config(args: argparse.Namespace) -> Config:
     if "test_dataloader" not in cfg:
         raise UserError(f"{args.config}: has no test_dataloader (use a *_coco/_big/_dis config)")
     cfg.load_from, cfg.resume = None, False
-    if args.steps is not None:
-        cfg.model.test_cfg.steps = args.steps
     semantic = cfg.model.test_cfg.get("mode", "instance") == "semantic"
+    if args.steps is not None:
+        num_timesteps = cfg.model.get("diffusion_cfg", {}).get("num_timesteps", 6)
+        if semantic:
+            raise UserError(f"{args.config}: --steps applies to instance configs; the semantic "
+                            "path runs the published global + local schedule")
+        if not 1 <= args.steps <= num_timesteps:
+            raise UserError(f"--steps must be in 1..{num_timesteps}, got {args.steps}")
+        cfg.model.test_cfg.steps = args.steps
     if args.out_prefix:
         if semantic:
             raise UserError(f"{args.config}: refines whole-image masks: use --out-dir")

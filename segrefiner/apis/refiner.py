@@ -70,6 +70,14 @@ def check_masks(masks: np.ndarray, shape: tuple[int, int], source: str = "mask")
     return np.array([binarize_mask(m, source) for m in masks], dtype=bool).reshape(masks.shape)
 
 
+def check_whole(name: str, value: object, maximum: int | None = None) -> None:
+    """UserError unless ``value`` is a whole number (not a bool) in ``1 .. maximum``."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if not ok or (maximum is not None and value > maximum):
+        allowed = f"in 1..{maximum}" if maximum is not None else ">= 1"
+        raise UserError(f"{name} must be a whole number {allowed}, got {value!r}")
+
+
 class Refiner:
     """Loads a SegRefiner once; ``refine`` (whole image) and ``refine_instances``.
 
@@ -78,7 +86,8 @@ class Refiner:
         checkpoint: weights, a released state_dict or the project's checkpoint (default:
             the bundled one).
         device: 'cpu', 'cuda', 'cuda:1', ...
-        steps: run only the first N diffusion steps (instance path; default all).
+        steps: run only the first N diffusion steps, 1..T (``refine_instances`` only;
+            ``refine`` refuses it: the semantic path has its own schedule; default all).
         model_size: the model's input size (default the config's).
         batch_size: crops / patches per forward (default the config's batch_max).
         fast: opt-in lower precision (bf16 autocast on CPU, fp16 on GPU).
@@ -93,8 +102,7 @@ class Refiner:
                  device: str = "cpu", *, steps: int | None = None, model_size: int | None = None,
                  batch_size: int | None = None, fast: bool = False, seed: int | None = 0,
                  passes: int = 1, trust_checkpoint: bool = False) -> None:
-        if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
-            raise UserError(f"passes must be a whole number >= 1, got {passes!r}")
+        check_whole("passes", passes)
         config = Path(config) if config else DEFAULT_CONFIG
         checkpoint = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
         if not config.is_file():
@@ -107,13 +115,19 @@ class Refiner:
         except RuntimeError as err:
             raise UserError(f"device {device!r}: {err}") from None
         model: SegRefiner = MODELS.build(cfg.model)
+        if steps is not None:
+            check_whole("steps", steps, maximum=model.diffusion.num_timesteps)
+        if batch_size is not None:
+            check_whole("batch_size", batch_size)
+        divisor = model.denoise_model.size_divisor
+        size = model.test_cfg.get("model_size", 256) if model_size is None else model_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % divisor:
+            raise UserError(f"model_size must be a positive multiple of {divisor}, got {size!r}")
         load_weights(model, checkpoint, strict=True, trust=trust_checkpoint)
         self.model = model.to(self.device).prepare_for_refinement()
         overrides = dict(steps=steps, model_size=model_size, batch_max=batch_size)
         self.model.test_cfg.update({k: v for k, v in overrides.items() if v is not None})
-        divisor = self.model.denoise_model.size_divisor
-        if self.model.test_cfg.get("model_size", 256) % divisor:
-            raise UserError(f"model_size must be a multiple of {divisor}")
+        self.steps = steps
         self.fast = fast
         self.seed = seed
         self.passes = passes
@@ -144,6 +158,9 @@ class Refiner:
         ``on_step(t, mask)`` receives the global pass's mask after each step
         ((S, S) float in [0, 1]), e.g. to draw the diffusion steps (of every pass).
         """
+        if self.steps is not None:
+            raise UserError("steps applies to refine_instances; refine runs the published "
+                            "global + local schedule")
         image = check_image(image)
         coarse = check_masks(mask, image.shape[:2])
         if coarse.ndim != 2:

@@ -191,3 +191,17 @@ def test_console_command_and_debug_traceback(pair, tmp_path, tiny_checkpoint):
     assert quiet.returncode == 2 and quiet.stderr.count("\n") == 1
     loud = subprocess.run([*cmd, "--debug"], capture_output=True, text=True, timeout=300)
     assert loud.returncode != 0 and "Traceback" in loud.stderr
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--steps", "9", "--mode", "instance"], "steps must be a whole number in 1..6"),
+    (["--steps", "3"], "--steps applies to --mode instance"),
+    (["--model-size", "-32"], "model_size must be a positive multiple of"),
+    (["--batch-size", "0"], "batch_size must be a whole number >= 1")])
+def test_bad_options_are_one_line(capsys, pair, tmp_path, tiny_checkpoint, args, expected):
+    image, coarse = pair
+    out = tmp_path / "out.png"
+    code, _, err = cli(capsys, "refine", str(image), str(coarse), "-o", str(out), *args,
+                       ckpt=tiny_checkpoint)
+    assert code == 2 and err.count("\n") == 1 and expected in err
+    assert not out.exists()

@@ -128,3 +128,21 @@ def test_random_mask_shapes_and_dtypes_never_crash(refiner, h, w, dtype, fill, s
     assert out.shape == (h, w) and out.dtype == np.uint8 and set(np.unique(out)) <= {0, 1}
     if fill != "random":
         assert np.array_equal(out.astype(bool), values)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("steps", 0), ("steps", 7), ("steps", 2.5), ("steps", True),
+    ("model_size", -32), ("model_size", 0), ("model_size", 102), ("model_size", 64.0),
+    ("batch_size", 0), ("batch_size", -1)])
+def test_bad_options_are_clear_errors(tiny_checkpoint, option, value):
+    with pytest.raises(UserError, match=f"^{option} must be"):
+        Refiner(TINY_SEMANTIC, tiny_checkpoint, **{option: value})
+
+
+def test_steps_run_on_the_instance_path_and_are_refused_by_refine(tiny_checkpoint, sample):
+    image, coarse = sample
+    refiner = Refiner(TINY_INSTANCE, tiny_checkpoint, steps=2)
+    assert refiner.model.resolve_steps() == [5, 4]  # the first two of T = 6
+    assert refiner.refine_instances(image, coarse).shape == (1, *coarse.shape)
+    with pytest.raises(UserError, match="refine_instances"):
+        refiner.refine(image, coarse)

@@ -142,3 +142,14 @@ def test_tiny_config_builds_the_official_key_names():
     model = MODELS.build(Config.fromfile(REPO / TINY).model)
     keys = list(model.state_dict())
     assert all(k.startswith(("denoise_model.", "loss_texture.sobel.")) for k in keys)
+
+
+@pytest.mark.parametrize(("config", "steps", "expected"), [
+    ("configs/segrefiner/segrefiner_tiny_coco.py", "9", "--steps must be in 1..6, got 9"),
+    ("configs/segrefiner/segrefiner_tiny_big.py", "2", "--steps applies to instance configs")])
+def test_test_steps_checked_before_anything_runs(tmp_path, bare_state_dict, config, steps,
+                                                 expected):
+    result = run([sys.executable, "tools/test.py", config, str(bare_state_dict), "--steps", steps,
+                  "--work-dir", str(tmp_path / "work")])
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and expected in result.stderr
