@@ -23,6 +23,8 @@ from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic, write_json_atomic
 
 MODES = ("auto", "instance", "semantic")
+STEP_STRIP_SUFFIXES = (".png", ".gif")
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -96,12 +98,31 @@ def refuse_input_overwrite(output: Path, inputs: list[Path]) -> None:
         raise UserError(f"{output}: is an input file; refusing to overwrite it")
 
 
+def check_output_names(out_path: Path, steps_path: Path | None,
+                       overlay_path: Path | None) -> None:
+    """One pair's output files: a .png mask, a .png / .gif step strip, a picture for the
+    overlay, no two the same; UserError naming the first that is not."""
+    if out_path.suffix.lower() != ".png":
+        raise UserError(f"{out_path}: refined masks are written as PNG; give a .png name")
+    if steps_path and steps_path.suffix.lower() not in STEP_STRIP_SUFFIXES:
+        raise UserError(f"{steps_path}: --save-steps writes a .png strip or a .gif animation")
+    if overlay_path and overlay_path.suffix.lower() not in PICTURE_SUFFIXES:
+        raise UserError(f"{overlay_path}: --overlay writes a picture: "
+                        f"{', '.join(PICTURE_SUFFIXES)}")
+    outputs = [p.resolve() for p in (out_path, steps_path, overlay_path) if p]
+    for i, path in enumerate(outputs):
+        if path in outputs[:i]:
+            raise UserError(f"{path}: given for two outputs")
+
+
 def refine_pair(refiner, image_path: Path, coarse_path: Path, out_path: Path, mode: str,
                 steps_path: Path | None, overlay_path: Path | None) -> None:
     """Refine one image / mask pair and write the result (and pictures) atomically."""
     from segrefiner.visualization.pictures import overlay_pair, save_rgb, save_step_strip
 
-    refuse_input_overwrite(out_path, [image_path, coarse_path])
+    for output in (out_path, steps_path, overlay_path):
+        if output:
+            refuse_input_overwrite(output, [image_path, coarse_path])
     image = read_image(image_path)
     coarse = read_mask(coarse_path)
     if coarse.shape != image.shape[:2]:
@@ -148,10 +169,12 @@ def cmd_refine(args: argparse.Namespace) -> int:
         return refine_folders(args, mode)
     if not (args.image and args.coarse):
         raise UserError("give IMAGE and COARSE (or --images DIR --masks DIR)")
+    steps_path = Path(args.save_steps) if args.save_steps else None
+    overlay_path = Path(args.overlay) if args.overlay else None
+    check_output_names(Path(args.output), steps_path, overlay_path)
     refiner = make_refiner(args)
     refine_pair(refiner, Path(args.image), Path(args.coarse), Path(args.output), mode,
-                Path(args.save_steps) if args.save_steps else None,
-                Path(args.overlay) if args.overlay else None)
+                steps_path, overlay_path)
     print(f"written: {args.output}")
     return 0
 
@@ -161,6 +184,9 @@ def refine_folders(args: argparse.Namespace, mode: str) -> int:
 
     pairs = folder_pairs(Path(args.images), Path(args.masks))
     out_dir = Path(args.output)
+    for folder in (out_dir, args.save_steps, args.overlay):
+        if folder and Path(folder).exists() and not Path(folder).is_dir():
+            raise UserError(f"{folder}: exists and is not a folder (folder runs write a folder)")
     todo = [(img, mask) for img, mask in pairs
             if args.overwrite or not (out_dir / f"{img.stem}.png").is_file()]
     print(f"pairs: {len(pairs)} (already refined: {len(pairs) - len(todo)})")

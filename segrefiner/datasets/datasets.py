@@ -164,7 +164,8 @@ class COCOResultsDataset(BaseDataset):
                     self.num_skipped += 1
                     continue
                 raise UserError(f"{img_path}: image of image_id {img_id} not found "
-                                "(pass skip_missing_images=True to skip such detections)")
+                                "(to skip such detections: --skip-missing-images, "
+                                "skip_missing_images=True in a config)")
             if not img_path.is_file():
                 img_path = root / Path(rel).name
             dets = by_image[img_id]

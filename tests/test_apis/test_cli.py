@@ -168,7 +168,7 @@ def test_refine_coco_and_missing_images(capsys, tmp_path, tiny_checkpoint):
     with_missing.write_text(json.dumps([*coarse, {**coarse[0], "image_id": 42}]))
     args[4] = str(with_missing)
     code, _, err = cli(capsys, *args, model=TINY_INSTANCE, ckpt=tiny_checkpoint)
-    assert code == 2 and "image_id 42" in err
+    assert code == 2 and "image_id 42" in err and "--skip-missing-images" in err
     code, stdout, _ = cli(capsys, *args, "--skip-missing-images", model=TINY_INSTANCE,
                           ckpt=tiny_checkpoint)
     assert code == 0 and "skipped, image missing: 1" in stdout
@@ -205,3 +205,46 @@ def test_bad_options_are_one_line(capsys, pair, tmp_path, tiny_checkpoint, args,
                        ckpt=tiny_checkpoint)
     assert code == 2 and err.count("\n") == 1 and expected in err
     assert not out.exists()
+
+
+def test_pictures_never_overwrite_an_input(capsys, pair, tmp_path, tiny_checkpoint):
+    image, coarse = pair
+    before = digest(image, coarse)
+    out = tmp_path / "out.png"
+    for option in ("--overlay", "--save-steps"):
+        target = image if option == "--overlay" else coarse
+        code, _, err = cli(capsys, "refine", str(image), str(coarse), "-o", str(out),
+                           option, str(target), ckpt=tiny_checkpoint)
+        assert code == 2 and "refusing to overwrite" in err and target.name in err
+    assert digest(image, coarse) == before
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    (["-o", "out.jpg"], "give a .png name"),
+    (["-o", "out.png", "--save-steps", "steps.txt"], ".png strip or a .gif"),
+    (["-o", "out.png", "--overlay", "overlay.xyz"], "--overlay writes a picture"),
+    (["-o", "out.png", "--overlay", "out.png"], "given for two outputs")])
+def test_output_names_checked_before_refining(capsys, pair, tmp_path, tiny_checkpoint, extra,
+                                              expected, monkeypatch):
+    image, coarse = pair
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, "refine", str(image), str(coarse), *extra, ckpt=tiny_checkpoint)
+    assert code == 2 and err.count("\n") == 1 and expected in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coarse.png", "img.jpg"]
+
+
+@pytest.mark.parametrize("option", ["-o", "--overlay", "--save-steps"])
+def test_folder_outputs_must_be_folders(capsys, tmp_path, tiny_checkpoint, option):
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    images.mkdir()
+    masks.mkdir()
+    shutil.copy(BIG / f"{NAME}_im.jpg", images / "a.jpg")
+    shutil.copy(BIG / f"{NAME}_seg.png", masks / "a.png")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    outputs = {"-o": str(tmp_path / "out"), option: str(a_file)}
+    code, _, err = cli(capsys, "refine", "--images", str(images), "--masks", str(masks),
+                       *[x for item in outputs.items() for x in item], ckpt=tiny_checkpoint)
+    assert code == 2 and err.count("\n") == 1 and "is not a folder" in err
+    assert a_file.read_text() == "keep me" and not (tmp_path / "out").exists()
