@@ -30,7 +30,8 @@ DEFAULT_CHECKPOINT = PACKAGE_ROOT / "checkpoints" / "segrefiner_compact.pth"
 
 
 def check_image(image: np.ndarray, source: str = "image") -> np.ndarray:
-    """Validate an image -> (H, W, 3) uint8 RGB (grey is replicated, alpha dropped)."""
+    """Validate an image -> (H, W, 3) uint8 RGB (grey is replicated, alpha dropped),
+    C-contiguous and writable (a copy where the input is read-only)."""
     image = np.asarray(image)
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
@@ -48,15 +49,19 @@ def check_image(image: np.ndarray, source: str = "image") -> np.ndarray:
         if image.dtype == np.uint16:
             top = 65535.0
         image = np.clip(image.astype(np.float64) / top * 255 + 0.5, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(image)
+    return np.require(image, requirements=("C", "W"))
 
 
 def check_masks(masks: np.ndarray, shape: tuple[int, int], source: str = "mask") -> np.ndarray:
-    """Validate (H, W) or (N, H, W) masks of an image of ``shape`` -> bool, same rank.
+    """Validate (H, W) or (N, H, W) masks of an image of ``shape`` -> bool, same rank,
+    C-contiguous and writable (a copy where the input is read-only, e.g. from a PIL image).
 
     A colour mask (H, W, 3|4) counts as one (H, W) mask.
     """
-    masks = np.asarray(masks)
+    return np.require(_binarize_masks(np.asarray(masks), shape, source), bool, ("C", "W"))
+
+
+def _binarize_masks(masks: np.ndarray, shape: tuple[int, int], source: str) -> np.ndarray:
     colour = masks.ndim == 3 and masks.shape[:2] == tuple(shape) and masks.shape[2] in (3, 4)
     if colour and masks.shape[-2:] != tuple(shape):
         return binarize_mask(masks, source)

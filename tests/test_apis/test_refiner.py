@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segrefiner.apis import Refiner
+from segrefiner.apis.refiner import check_image, check_masks
 from segrefiner.datasets.io import read_image, read_mask
 from segrefiner.utils.errors import UserError
 
@@ -146,3 +147,12 @@ def test_steps_run_on_the_instance_path_and_are_refused_by_refine(tiny_checkpoin
     assert refiner.refine_instances(image, coarse).shape == (1, *coarse.shape)
     with pytest.raises(UserError, match="refine_instances"):
         refiner.refine(image, coarse)
+
+
+def test_read_only_inputs_are_copied_not_shared(sample):
+    image, coarse = sample
+    image, coarse = image.copy(), coarse.copy()
+    image.flags.writeable = coarse.flags.writeable = False  # as np.asarray(PIL image) gives
+    checked_image, checked_mask = check_image(image), check_masks(coarse, coarse.shape)
+    assert checked_image.flags.writeable and checked_mask.flags.writeable
+    assert np.array_equal(checked_image, image) and np.array_equal(checked_mask, coarse > 0)
