@@ -32,6 +32,10 @@ class SegRefiner(BaseModel):
             strided schedule such as ``[5, 2, 0]``); ``forward_batch`` (optional) splits
             the denoiser's forward into micro-batches of that size without changing the
             chunks or the random draws (default: 1 on CPU, the whole chunk on GPU).
+        train_cfg: training settings; ``coarse_end_prob`` (optional, default 0: the
+            official uniform steps) is the share of samples trained at the coarse end
+            ``t = T-1``, the rest uniform over all steps (the local pass of the compact
+            configs runs only that step).
         data_preprocessor: normalisation config.
     """
 
@@ -76,7 +80,7 @@ class SegRefiner(BaseModel):
         noise = noise or self.noise
         gt_mask, coarse_mask = gt_mask.to(img.dtype), coarse_mask.to(img.dtype)
         if t is None:
-            t = torch.randint(0, self.diffusion.num_timesteps, (img.shape[0],), device=img.device)
+            t = self.training_steps(img.shape[0], img.device)
         x_t = self.diffusion.q_sample(gt_mask, coarse_mask, t, noise)
         logits = self.denoise_model(torch.cat([img, x_t], dim=1), t)
         with torch.no_grad():
@@ -87,6 +91,18 @@ class SegRefiner(BaseModel):
             iou = inter / union.clamp(min=1)
         return dict(loss_mask=self.loss_mask(logits, gt_mask),
                     loss_texture=self.loss_texture(logits, gt_mask), iou=iou)
+
+    def training_steps(self, batch: int, device: torch.device) -> torch.Tensor:
+        """(B,) int64 steps to train at: uniform over ``0 .. T-1``; with
+        ``train_cfg.coarse_end_prob = p``, each is ``T-1`` with probability p instead."""
+        num = self.diffusion.num_timesteps
+        t = torch.randint(0, num, (batch,), device=device)
+        p = float(self.train_cfg.get("coarse_end_prob", 0.0))
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"train_cfg.coarse_end_prob must be in [0, 1], got {p}")
+        if p > 0:
+            t = torch.where(torch.rand(batch, device=device) < p, num - 1, t)
+        return t
 
     def loss(self, inputs: torch.Tensor,
              data_samples: Sequence[RefineDataSample]) -> dict[str, torch.Tensor]:
