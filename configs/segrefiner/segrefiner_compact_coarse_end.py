@@ -6,8 +6,11 @@
 # mixed-quality coarse masks; lr 5e-5 annealed to 0 (cosine) over 3,000 iterations. Run
 #   python tools/train.py configs/segrefiner/segrefiner_compact_coarse_end.py --amp \
 #       --cfg-options load_from=STAGE4
-# STAGE4: the stage-4 weights (checkpoints/segrefiner_compact.pth as bundled since
-# session 5).
+# STAGE4: the stage-4 weights (checkpoints/segrefiner_compact.pth as bundled in sessions
+# 5-8). Trained in session 9 (17:52-18:30, 0.72-0.92 s per iteration), exported with
+# tools/export_checkpoint.py --fp16 and bundled: better than stage 4 on the semantic path
+# (all measurements but one, unchanged), 0.004 AP behind on the instance path
+# (checkpoints/MODEL_CARD.md, stage 7).
 _base_ = ['./segrefiner_compact_smooth.py']
 
 anneal_iters = 3000

@@ -5,8 +5,8 @@
 # the lr raised back to 1e-4 and annealed to 0 again (cosine). Run with
 #   python tools/train.py configs/segrefiner/segrefiner_compact_restart.py --amp \
 #       --cfg-options load_from=STAGE4
-# STAGE4: the stage-4 weights (checkpoints/segrefiner_compact.pth as bundled since
-# session 5). Trained in session 7 (one thread, 1 h 12 min; that run's files did not
+# STAGE4: the stage-4 weights (checkpoints/segrefiner_compact.pth as bundled in sessions
+# 5-8). Trained in session 7 (one thread, 1 h 12 min; that run's files did not
 # survive the session) and again in session 8 from the bundled file (2,000 iterations,
 # 14:02-14:45, 0.74-0.84 s per iteration alone, 2.0-2.3 s while evaluations shared the
 # CPU), exported with tools/export_checkpoint.py --fp16. Measured, not bundled: small

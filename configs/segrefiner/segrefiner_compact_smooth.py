@@ -7,8 +7,9 @@
 # (cosine) over 3,500 iterations. Run with
 #   python tools/train.py configs/segrefiner/segrefiner_compact_smooth.py --amp \
 #       --cfg-options load_from=STAGE3
-# STAGE3: the stage-3 weights (the model bundled in session 4, 8,500 iterations); with
-# load_from=checkpoints/segrefiner_compact.pth (stage 4 as bundled) it trains on.
+# STAGE3: the stage-3 weights (the model bundled in session 4, 8,500 iterations). The
+# stage-4 result was bundled in sessions 5-8; stage 7 (segrefiner_compact_coarse_end.py)
+# trained on from it.
 _base_ = ['./segrefiner_compact_mixed.py']
 
 anneal_iters = 3500
