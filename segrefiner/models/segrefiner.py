@@ -54,6 +54,10 @@ class SegRefiner(BaseModel):
             loss_texture or dict(type="TextureL1Loss", loss_weight=5.0))
         self.test_cfg = dict(test_cfg or {})
         self.train_cfg = dict(train_cfg or {})
+        self.coarse_end_prob = float(self.train_cfg.get("coarse_end_prob", 0.0))
+        if not 0.0 <= self.coarse_end_prob <= 1.0:
+            raise ValueError("train_cfg.coarse_end_prob must be in [0, 1], "
+                             f"got {self.coarse_end_prob}")
         self.noise: NoiseSource = TorchNoise()
 
     # ------------------------------------------------------------------ entry
@@ -97,11 +101,9 @@ class SegRefiner(BaseModel):
         ``train_cfg.coarse_end_prob = p``, each is ``T-1`` with probability p instead."""
         num = self.diffusion.num_timesteps
         t = torch.randint(0, num, (batch,), device=device)
-        p = float(self.train_cfg.get("coarse_end_prob", 0.0))
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"train_cfg.coarse_end_prob must be in [0, 1], got {p}")
-        if p > 0:
-            t = torch.where(torch.rand(batch, device=device) < p, num - 1, t)
+        if self.coarse_end_prob > 0:
+            at_end = torch.rand(batch, device=device) < self.coarse_end_prob
+            t = torch.where(at_end, num - 1, t)
         return t
 
     def loss(self, inputs: torch.Tensor,

@@ -35,6 +35,6 @@ def test_coarse_end_prob_moves_that_share_to_the_last_step(p):
     assert torch.allclose(shares[:5], torch.full((5,), (1 - p) / 6), atol=0.01)
 
 
-def test_bad_coarse_end_prob_is_refused():
+def test_bad_coarse_end_prob_is_refused_when_the_model_is_built():
     with pytest.raises(ValueError, match="coarse_end_prob"):
-        build(coarse_end_prob=1.5).training_steps(4, torch.device("cpu"))
+        build(coarse_end_prob=1.5)
