@@ -19,6 +19,7 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import segrefiner.engine  # noqa: F401  (registers hooks, safe globals)
+from segrefiner.diffusion import DiscreteDiffusion
 from segrefiner.engine.launch import load_config, setup_distributed
 from segrefiner.utils.checkpoint import load_weights
 from segrefiner.utils.errors import UserError, run_cli
@@ -54,7 +55,7 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.load_from, cfg.resume = None, False
     semantic = cfg.model.test_cfg.get("mode", "instance") == "semantic"
     if args.steps is not None:
-        num_timesteps = cfg.model.get("diffusion_cfg", {}).get("num_timesteps", 6)
+        num_timesteps = DiscreteDiffusion(**cfg.model.get("diffusion_cfg", {})).num_timesteps
         if semantic:
             raise UserError(f"{args.config}: --steps applies to instance configs; the semantic "
                             "path runs the published global + local schedule")
