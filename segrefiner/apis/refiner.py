@@ -75,10 +75,14 @@ def _binarize_masks(masks: np.ndarray, shape: tuple[int, int], source: str) -> n
     return np.array([binarize_mask(m, source) for m in masks], dtype=bool).reshape(masks.shape)
 
 
+def is_whole(value: object) -> bool:
+    """True for an int >= 1 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def check_whole(name: str, value: object, maximum: int | None = None) -> None:
     """UserError unless ``value`` is a whole number (not a bool) in ``1 .. maximum``."""
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    if not ok or (maximum is not None and value > maximum):
+    if not is_whole(value) or (maximum is not None and value > maximum):
         allowed = f"in 1..{maximum}" if maximum is not None else ">= 1"
         raise UserError(f"{name} must be a whole number {allowed}, got {value!r}")
 
@@ -126,7 +130,7 @@ class Refiner:
             check_whole("batch_size", batch_size)
         divisor = model.denoise_model.size_divisor
         size = model.test_cfg.get("model_size", 256) if model_size is None else model_size
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % divisor:
+        if not is_whole(size) or size % divisor:
             raise UserError(f"model_size must be a positive multiple of {divisor}, got {size!r}")
         load_weights(model, checkpoint, strict=True, trust=trust_checkpoint)
         self.model = model.to(self.device).prepare_for_refinement()
