@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segrefiner.datasets.io import IMAGE_SUFFIXES, read_image, read_mask
+from segrefiner.datasets.io import IMAGE_SUFFIXES, mask_png_bytes, read_image, read_mask
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic, write_json_atomic
 
@@ -89,10 +89,6 @@ def make_refiner(args: argparse.Namespace):
                    trust_checkpoint=args.trust_checkpoint)
 
 
-def png_bytes(mask: np.ndarray) -> bytes:
-    return cv2.imencode(".png", mask.astype(np.uint8) * 255)[1].tobytes()
-
-
 def refuse_input_overwrite(output: Path, inputs: list[Path]) -> None:
     if output.exists() and any(output.resolve() == p.resolve() for p in inputs):
         raise UserError(f"{output}: is an input file; refusing to overwrite it")
@@ -134,7 +130,7 @@ def refine_pair(refiner, image_path: Path, coarse_path: Path, out_path: Path, mo
     else:
         refined = refiner.refine(image, coarse,
                                  on_step=(lambda t, m: steps.append(m)) if steps_path else None)
-    write_bytes_atomic(out_path, png_bytes(refined))
+    write_bytes_atomic(out_path, mask_png_bytes(refined))
     if steps_path:
         size = (image.shape[1], image.shape[0])
         frames = [coarse.astype(np.float32)]

@@ -83,3 +83,15 @@ def test_box_grabcut_coarse_masks_are_grabcut_from_each_box(data_root):
         assert 0.5 < iou(gt, coarse) < 1  # a real segmentation: close, not exact
         inter, union = inter + (gt & coarse).sum(), union + (gt | coarse).sum()
     assert metrics["perturbed/coarse/IoU"] == pytest.approx(inter / union, abs=1e-4)
+
+
+def test_save_dir_holds_the_masks_it_scored(data_root, tmp_path):
+    metrics = run(data_root, "--sets", "sam", "--methods", "coarse", "guided",
+                  "--save-dir", str(tmp_path))
+    folder = data_root / "sam"
+    gt = read_mask(folder / "masks" / "berkeley_101085.png")
+    coarse = read_mask(tmp_path / "sam" / "coarse" / "berkeley_101085.png")
+    assert np.array_equal(coarse, read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
+    guided = read_mask(tmp_path / "sam" / "guided" / "berkeley_101085.png")
+    assert not np.array_equal(guided, coarse)  # the filter moved some boundary pixels
+    assert metrics["sam/guided/IoU"] == pytest.approx(iou(gt, guided), abs=1e-4)

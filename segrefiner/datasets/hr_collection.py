@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from segrefiner.datasets.coarse_masks import make_coarse_mask
-from segrefiner.datasets.io import read_mask
+from segrefiner.datasets.io import mask_png_bytes, read_mask
 from segrefiner.utils.io import write_bytes_atomic
 
 
@@ -58,13 +58,6 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return filled | mask.astype(np.uint8)
 
 
-def _png(mask: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", mask.astype(np.uint8) * 255)
-    if not ok:
-        raise RuntimeError("PNG encoding failed")
-    return buf.tobytes()
-
-
 def make_pair_masks(args: tuple[Path, HRPair, int]) -> str:
     """Write the two coarse masks of one pair unless both exist; returns 'done' / 'kept'."""
     data_root, pair, seed = args
@@ -74,8 +67,8 @@ def make_pair_masks(args: tuple[Path, HRPair, int]) -> str:
     rng = np.random.default_rng([seed, zlib.crc32(pair.gt.encode())])
     gt = read_mask(data_root / pair.gt)
     coarse = make_coarse_mask(gt, rng)
-    write_bytes_atomic(coarse_path, _png(coarse))
-    write_bytes_atomic(expand_path, _png(fill_holes(coarse)))
+    write_bytes_atomic(coarse_path, mask_png_bytes(coarse))
+    write_bytes_atomic(expand_path, mask_png_bytes(fill_holes(coarse)))
     return "done"
 
 

@@ -70,6 +70,15 @@ def read_mask(path: str | Path) -> np.ndarray:
     return binarize_mask(mask, str(path))
 
 
+def mask_png_bytes(mask: np.ndarray) -> bytes:
+    """(H, W) bool or {0, 1} mask -> the bytes of a 0/255 8-bit PNG (what read_mask reads
+    back as the same mask)."""
+    ok, buf = cv2.imencode(".png", np.asarray(mask).astype(bool).astype(np.uint8) * 255)
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return buf.tobytes()
+
+
 def segmentation_to_mask(segmentation, height: int, width: int) -> np.ndarray:
     """A COCO ``segmentation`` (polygons, uncompressed or compressed RLE) -> (H, W) uint8."""
     import pycocotools.mask as mask_utils

@@ -4,12 +4,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import cv2
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from tqdm import tqdm
 
+from segrefiner.datasets.io import mask_png_bytes
 from segrefiner.registry import HOOKS
 from segrefiner.utils.io import write_bytes_atomic
 
@@ -56,9 +56,7 @@ class SaveRefinedMasksHook(Hook):
             inputs = (meta.get(k) for k in ("img_path", "gt_mask_path", "coarse_mask_path"))
             if path.resolve() in {Path(p).resolve() for p in inputs if p}:
                 raise RuntimeError(f"{path}: refusing to overwrite an input file")
-            mask = sample.pred_mask[0].cpu().numpy().astype("uint8") * 255
-            _, png = cv2.imencode(".png", mask)
-            write_bytes_atomic(path, png.tobytes())
+            write_bytes_atomic(path, mask_png_bytes(sample.pred_mask[0].cpu().numpy()))
 
 
 @HOOKS.register_module()

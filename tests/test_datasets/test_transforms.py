@@ -1,12 +1,13 @@
 """Transforms: shapes, value ranges, crops containing the object, determinism."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from helpers import FIXTURES
 
 from segrefiner.datasets.coarse_masks import make_coarse_mask, smooth_mask
-from segrefiner.datasets.io import binarize_mask, read_image, read_mask
+from segrefiner.datasets.io import binarize_mask, mask_png_bytes, read_image, read_mask
 from segrefiner.datasets.transforms import (
     GenerateCoarseMask,
     LoadImage,
@@ -46,6 +47,16 @@ def test_mask_binarisation_rules():
     assert binarize_mask(rgb).tolist() == [[False, True]]
     with pytest.raises(UserError, match="NaN"):
         binarize_mask(np.array([[0.0, np.nan]]))
+
+
+def test_mask_png_is_0_255_and_reads_back_as_the_same_mask(tmp_path):
+    mask = np.array([[0, 1, 1], [1, 0, 0]], np.uint8)
+    path = tmp_path / "m.png"
+    path.write_bytes(mask_png_bytes(mask))
+    assert cv2.imread(str(path), cv2.IMREAD_UNCHANGED).tolist() == [[0, 255, 255], [255, 0, 0]]
+    assert np.array_equal(read_mask(path), mask.astype(bool))
+    path.write_bytes(mask_png_bytes(mask.astype(bool)))
+    assert np.array_equal(read_mask(path), mask.astype(bool))
 
 
 def test_unreadable_files_are_named(tmp_path):

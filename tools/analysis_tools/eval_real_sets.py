@@ -4,6 +4,7 @@
         [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner grabcut guided]
         [--coarse auto|mask-head|box-grabcut] [--config C --checkpoint K]
         [--seed S] [--sampling-seed S] [--passes N] [--limit N] [--json-out F]
+        [--save-dir DIR]
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
 seeded per image (``--seed``, default 0), so every run and every method sees the same
@@ -17,7 +18,9 @@ no model here was trained on; seeded, deterministic). IoU is cumulative over the
 mBA the mean over images (CascadePSP).
 Prints ``<set>/<method>/<metric>: v``. ``segrefiner_fast`` is the fast mode (bf16 /
 fp16); with both segrefiner methods the share of pixels on which they agree is printed
-too.
+too. ``--save-dir DIR`` also writes every method's mask (the coarse one included) as
+``DIR/<set>/<method>/<name>.png`` (0/255), to look at or to score other post-processing
+without refining again.
 """
 from __future__ import annotations
 
@@ -32,11 +35,12 @@ from tqdm import tqdm
 from segrefiner.baselines import grabcut_refine, guided_filter_refine
 from segrefiner.datasets.box_segmentation import box_grabcut_mask
 from segrefiner.datasets.coarse_masks import make_coarse_mask
-from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
 from segrefiner.datasets.mask_head import mask_head_mask
 from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_iou_mba
 from segrefiner.evaluation.report import report
 from segrefiner.utils.errors import UserError, run_cli
+from segrefiner.utils.io import write_bytes_atomic
 
 METHODS = ("coarse", "segrefiner", "segrefiner_fast", "grabcut", "guided")
 
@@ -98,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                              "box-grabcut: cv2.grabCut from the object's box")
     parser.add_argument("--limit", type=int, help="first N images of each set")
     parser.add_argument("--json-out")
+    parser.add_argument("--save-dir", type=Path,
+                        help="also write each method's masks to DIR/<set>/<method>/<name>.png")
     args = parser.parse_args(argv)
     refiner = None
     if {"segrefiner", "segrefiner_fast"} & set(args.methods):
@@ -119,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             outputs = {m: refine_with(m, refiner, image, coarse) for m in args.methods}
             for method, refined in outputs.items():
                 records[method].append(iou_mba_record(gt, refined))
+                if args.save_dir is not None:
+                    write_bytes_atomic(args.save_dir / set_name / method / f"{name}.png",
+                                       mask_png_bytes(refined))
             if {"segrefiner", "segrefiner_fast"} <= set(outputs):
                 same += int((outputs["segrefiner"] == outputs["segrefiner_fast"]).sum())
                 total += gt.size
