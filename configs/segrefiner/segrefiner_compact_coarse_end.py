@@ -10,7 +10,8 @@
 # 5-8). Trained in session 9 (17:52-18:30, 0.72-0.92 s per iteration), exported with
 # tools/export_checkpoint.py --fp16 and bundled: better than stage 4 on the semantic path
 # (all measurements but one, unchanged), 0.004 AP behind on the instance path
-# (checkpoints/MODEL_CARD.md, stage 7).
+# (checkpoints/MODEL_CARD.md, stage 7). Stage 8 (segrefiner_compact_coarse_end_long.py)
+# trained on from it.
 _base_ = ['./segrefiner_compact_smooth.py']
 
 anneal_iters = 3000

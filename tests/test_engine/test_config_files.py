@@ -22,7 +22,8 @@ def test_config_loads_with_registered_model_and_schedulers(path):
         assert PARAM_SCHEDULERS.get(scheduler["type"]) is not None, scheduler["type"]
 
 
-@pytest.mark.parametrize("stage", ["anneal", "mixed", "smooth", "hires", "restart", "coarse_end"])
+@pytest.mark.parametrize("stage", ["anneal", "mixed", "smooth", "hires", "restart", "coarse_end",
+                                   "coarse_end_long"])
 def test_annealed_stages_decay_to_zero_at_their_last_iteration(stage):
     # A stage that sets anneal_iters must restate param_scheduler: the base file's list
     # was built with the base's value (mmengine replaces lists whole).
