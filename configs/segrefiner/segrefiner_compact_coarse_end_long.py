@@ -8,7 +8,7 @@
 #       --cfg-options load_from=STAGE7
 # STAGE7: the stage-7 weights (checkpoints/segrefiner_compact.pth as bundled in session 9).
 # Trained in session 10 (19:24-20:20, 0.8-0.9 s per iteration), exported with
-# tools/export_checkpoint.py --fp16 and bundled: better than stage 7 on every set, the
+# tools/export_checkpoint.py --fp16 and bundled: better than stage 7 on every whole set, the
 # instance path included (checkpoints/MODEL_CARD.md, stage 8).
 _base_ = ['./segrefiner_compact_coarse_end.py']
 
