@@ -22,7 +22,7 @@ import segrefiner.engine  # noqa: F401  (registers hooks, safe globals)
 from segrefiner.diffusion import DiscreteDiffusion
 from segrefiner.engine.launch import load_config, setup_distributed
 from segrefiner.utils.checkpoint import load_weights
-from segrefiner.utils.errors import UserError, run_cli
+from segrefiner.utils.errors import UserError, check_whole, run_cli
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,12 +55,11 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.load_from, cfg.resume = None, False
     semantic = cfg.model.test_cfg.get("mode", "instance") == "semantic"
     if args.steps is not None:
-        num_timesteps = DiscreteDiffusion(**cfg.model.get("diffusion_cfg", {})).num_timesteps
         if semantic:
             raise UserError(f"{args.config}: --steps applies to instance configs; the semantic "
                             "path runs the published global + local schedule")
-        if not 1 <= args.steps <= num_timesteps:
-            raise UserError(f"--steps must be in 1..{num_timesteps}, got {args.steps}")
+        num_timesteps = DiscreteDiffusion(**cfg.model.get("diffusion_cfg", {})).num_timesteps
+        check_whole("--steps", args.steps, maximum=num_timesteps)
         cfg.model.test_cfg.steps = args.steps
     if args.out_prefix:
         if semantic:

@@ -22,7 +22,7 @@ from segrefiner.datasets.io import binarize_mask
 from segrefiner.models.segrefiner import SEMANTIC, SegRefiner
 from segrefiner.registry import MODELS
 from segrefiner.utils.checkpoint import load_weights
-from segrefiner.utils.errors import UserError
+from segrefiner.utils.errors import UserError, check_whole, is_whole
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = PACKAGE_ROOT / "checkpoints" / "segrefiner_compact.py"
@@ -73,18 +73,6 @@ def _binarize_masks(masks: np.ndarray, shape: tuple[int, int], source: str) -> n
     if masks.ndim == 2:
         return binarize_mask(masks, source)
     return np.array([binarize_mask(m, source) for m in masks], dtype=bool).reshape(masks.shape)
-
-
-def is_whole(value: object) -> bool:
-    """True for an int >= 1 (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def check_whole(name: str, value: object, maximum: int | None = None) -> None:
-    """UserError unless ``value`` is a whole number (not a bool) in ``1 .. maximum``."""
-    if not is_whole(value) or (maximum is not None and value > maximum):
-        allowed = f"in 1..{maximum}" if maximum is not None else ">= 1"
-        raise UserError(f"{name} must be a whole number {allowed}, got {value!r}")
 
 
 class Refiner:

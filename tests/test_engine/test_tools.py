@@ -145,7 +145,8 @@ def test_tiny_config_builds_the_official_key_names():
 
 
 @pytest.mark.parametrize(("config", "steps", "expected"), [
-    ("configs/segrefiner/segrefiner_tiny_coco.py", "9", "--steps must be in 1..6, got 9"),
+    ("configs/segrefiner/segrefiner_tiny_coco.py", "9",
+     "--steps must be a whole number in 1..6, got 9"),
     ("configs/segrefiner/segrefiner_tiny_big.py", "2", "--steps applies to instance configs")])
 def test_test_steps_checked_before_anything_runs(tmp_path, bare_state_dict, config, steps,
                                                  expected):
