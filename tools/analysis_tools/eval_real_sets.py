@@ -11,7 +11,7 @@ seeded per image (``--seed``, default 0), so every run and every method sees the
 inputs; ``--sampling-seed`` (default 0) seeds segrefiner's own sampling noise.
 dis_hr: its real SAM coarse masks (``coarse_sam/``). ``--coarse mask-head``:
 instead, every set's accurate masks at a 28 x 28 mask head's resolution (Mask R-CNN-style
-outputs; the bundled model's stages 4 and 7 train on a related low-pass kind, blur and
+outputs; the bundled model's stages 4, 7 and 8 train on a related low-pass kind, blur and
 threshold). ``--coarse box-grabcut``: every set's coarse masks segmented by cv2.grabCut from
 the box around the accurate mask (a real, classical segmentation method's errors, which
 no model here was trained on; seeded, deterministic). IoU is cumulative over the set,
