@@ -1,4 +1,4 @@
-# Stage 8 of the compact model (session 10), bundled: stage 7 again, longer and more at
+# Stage 8 of the compact model (session 10), bundled then: stage 7 again, longer and more at
 # the coarse end. Stage 7 (segrefiner_compact_coarse_end.py, half the samples at t = 5)
 # was the first CPU stage since stage 4 to raise every semantic-path number; here three
 # quarters of the samples train at t = 5, the rest uniform over the 6 steps, the stage-4
@@ -9,7 +9,8 @@
 # STAGE7: the stage-7 weights (checkpoints/segrefiner_compact.pth as bundled in session 9).
 # Trained in session 10 (19:24-20:20, 0.8-0.9 s per iteration), exported with
 # tools/export_checkpoint.py --fp16 and bundled: better than stage 7 on every whole set, the
-# instance path included (checkpoints/MODEL_CARD.md, stage 8).
+# instance path included (checkpoints/MODEL_CARD.md, stage 8). Stage 9
+# (segrefiner_compact_coarse_end_more.py) trained on from it.
 _base_ = ['./segrefiner_compact_coarse_end.py']
 
 anneal_iters = 4000
