@@ -23,7 +23,8 @@ def test_config_loads_with_registered_model_and_schedulers(path):
 
 
 @pytest.mark.parametrize("stage", ["anneal", "mixed", "smooth", "hires", "restart", "coarse_end",
-                                   "coarse_end_long", "coarse_end_more"])
+                                   "coarse_end_long", "coarse_end_more",
+                                   "coarse_end_restart"])
 def test_annealed_stages_decay_to_zero_at_their_last_iteration(stage):
     # A stage that sets anneal_iters must restate param_scheduler: the base file's list
     # was built with the base's value (mmengine replaces lists whole).
