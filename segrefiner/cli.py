@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import cv2
@@ -38,7 +39,8 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model-size", type=int, help="model input size (default: config's)")
     group.add_argument("--batch-size", type=int, help="crops per forward (default: config's)")
     group.add_argument("--fast", action="store_true",
-                       help="lower precision: bf16 on CPU, fp16 on GPU (slightly different)")
+                       help="lower precision: fp16 on GPU, bf16 on CPUs with bf16 kernels "
+                            "(slightly different; other CPUs stay fp32)")
     group.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
     group.add_argument("--trust-checkpoint", action="store_true",
                        help="allow a checkpoint that needs pickle beyond plain weights")
@@ -81,12 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_refiner(args: argparse.Namespace):
+    """The Refiner the options ask for; its warnings (e.g. fast mode falling back to fp32)
+    are printed as one ``warning:`` line each."""
     from segrefiner.apis import Refiner
 
-    return Refiner(args.config, args.checkpoint, args.device, steps=args.steps,
-                   model_size=args.model_size, batch_size=args.batch_size, fast=args.fast,
-                   seed=args.seed, passes=getattr(args, "passes", 1),
-                   trust_checkpoint=args.trust_checkpoint)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        refiner = Refiner(args.config, args.checkpoint, args.device, steps=args.steps,
+                          model_size=args.model_size, batch_size=args.batch_size,
+                          fast=args.fast, seed=args.seed, passes=getattr(args, "passes", 1),
+                          trust_checkpoint=args.trust_checkpoint)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return refiner
 
 
 def refuse_input_overwrite(output: Path, inputs: list[Path]) -> None:

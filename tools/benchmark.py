@@ -12,8 +12,9 @@ Rows (each: the official way, then segrefiner exact and fast mode):
 contiguous tensors, the whole chunk of up to 32 crops (or patches) in one forward.
 "Exact" = segrefiner's default: channels_last weights and micro-batches that suit the
 device (identical outputs up to float rounding; the chunks and random draws are the
-official ones). "Fast" = exact + bf16
-autocast (fp16 on GPU). Random weights: speed does not depend on them.
+official ones). "Fast" = what ``Refiner(fast=True)`` runs: exact + fp16 autocast on GPU,
+bf16 autocast on CPUs with bf16 kernels, fp32 (= exact) on other CPUs
+(``machine.cpu_bf16_kernels`` in the JSON). Random weights: speed does not depend on them.
 """
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from mmengine.config import Config
+
+from segrefiner.utils.precision import autocast as precision_autocast
+from segrefiner.utils.precision import cpu_has_bf16_kernels, fast_dtype
 
 REPO = Path(__file__).resolve().parents[1]
 LR_CONFIG = REPO / "configs/segrefiner/segrefiner_lr.py"
@@ -49,12 +53,13 @@ def build(config: Path, device: str, mode: str):
     return model
 
 
+def mode_dtype(device: str, mode: str) -> torch.dtype | None:
+    """The autocast dtype of a mode: fast mode's as ``Refiner(fast=True)`` picks it."""
+    return fast_dtype(device) if mode == "fast" else None
+
+
 def autocast(device: str, mode: str):
-    import contextlib
-    if mode != "fast":
-        return contextlib.nullcontext()
-    dtype = torch.float16 if device.startswith("cuda") else torch.bfloat16
-    return torch.autocast(device_type=device.split(":")[0], dtype=dtype)
+    return precision_autocast(device, mode_dtype(device, mode))
 
 
 def grad_context(mode: str):
@@ -189,9 +194,10 @@ def bench_training(device: str, repeat: int) -> list[dict]:
             optim.zero_grad()
             (losses["loss_mask"] + losses["loss_texture"]).backward()
             optim.step()
+        dtype = mode_dtype(device, mode)
         rows.append(dict(task="training step, batch 8, 128 px (bundled recipe)", case="",
-                         mode="fp32" if mode == "official" else "bf16 autocast",
-                         seconds=timed(step, device, repeat)))
+                         mode=f"{str(dtype).removeprefix('torch.')} autocast" if dtype
+                         else "fp32", seconds=timed(step, device, repeat)))
     return rows
 
 
@@ -218,7 +224,8 @@ def machine() -> dict:
     except OSError:
         pass
     info = dict(cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                torch=torch.__version__, python=platform.python_version())
+                torch=torch.__version__, python=platform.python_version(),
+                cpu_bf16_kernels=cpu_has_bf16_kernels())
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()
     return info

@@ -6,7 +6,9 @@
 --resume        without CKPT: resume from the last checkpoint of the work dir; with CKPT:
                 resume from that checkpoint (iteration, optimizer and scheduler state), or,
                 for a released bare state_dict, start from its weights.
---amp           mixed precision: fp16 with loss scaling on GPU, bf16 autocast on CPU.
+--amp           mixed precision: fp16 with loss scaling on GPU, bf16 autocast on CPUs with
+                bf16 kernels (other CPUs train in fp32, with a note: bf16 is emulated there
+                and many times slower).
 --auto-scale-lr scale the lr by (GPUs x batch size) / auto_scale_lr.base_batch_size.
 Training stops with a clear message when the loss becomes NaN or infinite.
 """
@@ -23,6 +25,7 @@ import segrefiner.engine
 from segrefiner.engine.launch import load_config, setup_distributed
 from segrefiner.utils.checkpoint import read_checkpoint
 from segrefiner.utils.errors import UserError, run_cli
+from segrefiner.utils.precision import NO_BF16_KERNELS, fast_dtype
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,6 +61,8 @@ def build_config(args: argparse.Namespace) -> Config:
         if torch.cuda.is_available():
             cfg.optim_wrapper.type = "AmpOptimWrapper"
             cfg.optim_wrapper.loss_scale = "dynamic"
+        elif fast_dtype("cpu") is None:
+            print(f"--amp: {NO_BF16_KERNELS}")
         else:
             cfg.optim_wrapper.type = "AutocastOptimWrapper"
             cfg.optim_wrapper.dtype = "bfloat16"

@@ -10,7 +10,7 @@ image: (H, W, 3) uint8 RGB (a grey (H, W) image is accepted); masks: (H, W) or
 """
 from __future__ import annotations
 
-import contextlib
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from segrefiner.models.segrefiner import SEMANTIC, SegRefiner
 from segrefiner.registry import MODELS
 from segrefiner.utils.checkpoint import load_weights
 from segrefiner.utils.errors import UserError, check_whole, is_whole
+from segrefiner.utils.precision import NO_BF16_KERNELS, autocast, fast_dtype
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = PACKAGE_ROOT / "checkpoints" / "segrefiner_compact.py"
@@ -87,7 +88,8 @@ class Refiner:
             ``refine`` refuses it: the semantic path has its own schedule; default all).
         model_size: the model's input size (default the config's).
         batch_size: crops / patches per forward (default the config's batch_max).
-        fast: opt-in lower precision (bf16 autocast on CPU, fp16 on GPU).
+        fast: opt-in lower precision (fp16 autocast on GPU, bf16 on CPUs with bf16
+            kernels; fp32 with a warning on other CPUs, where bf16 would be slower).
         seed: seed of the sampling noise (None: torch's global generator).
         passes: ``refine`` runs this many times, each pass refining the last one's result
             (default 1, the published method; 2 sharpens boundaries of rough masks and
@@ -126,16 +128,17 @@ class Refiner:
         self.model.test_cfg.update({k: v for k, v in overrides.items() if v is not None})
         self.steps = steps
         self.fast = fast
+        # None: fp32 (exact mode, or fast mode on a CPU without bf16 kernels).
+        self.autocast_dtype = fast_dtype(self.device) if fast else None
+        if fast and self.autocast_dtype is None:
+            warnings.warn(f"fast mode: {NO_BF16_KERNELS}", stacklevel=2)
         self.seed = seed
         self.passes = passes
         self.config_path, self.checkpoint_path = config, checkpoint
 
     # ------------------------------------------------------------------ helpers
     def _autocast(self):
-        if not self.fast:
-            return contextlib.nullcontext()
-        dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
-        return torch.autocast(device_type=self.device.type, dtype=dtype)
+        return autocast(self.device, self.autocast_dtype)
 
     def _reseed(self) -> None:
         if self.seed is not None:

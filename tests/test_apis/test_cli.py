@@ -15,6 +15,7 @@ from helpers import FIXTURES
 from PIL import Image
 
 from segrefiner.cli import main
+from segrefiner.utils import precision
 from segrefiner.utils.errors import run_cli
 
 BIG = FIXTURES / "big"
@@ -248,3 +249,15 @@ def test_folder_outputs_must_be_folders(capsys, tmp_path, tiny_checkpoint, optio
                        *[x for item in outputs.items() for x in item], ckpt=tiny_checkpoint)
     assert code == 2 and err.count("\n") == 1 and "is not a folder" in err
     assert a_file.read_text() == "keep me" and not (tmp_path / "out").exists()
+
+
+def test_fast_on_a_cpu_without_bf16_kernels_says_so_in_one_line(capsys, monkeypatch, pair,
+                                                                 tmp_path, tiny_checkpoint):
+    monkeypatch.setattr(precision, "cpu_has_bf16_kernels", lambda: False)
+    image, coarse = pair
+    out = tmp_path / "refined.png"
+    code, _, stderr = cli(capsys, "refine", str(image), str(coarse), "-o", str(out), "--fast",
+                          ckpt=tiny_checkpoint)
+    assert code == 0 and out.is_file()
+    assert stderr.strip() == ("warning: fast mode: this CPU has no bf16 kernels (bf16 would be "
+                              "many times slower than fp32 here): running in fp32")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from conftest import TINY_INSTANCE, TINY_SEMANTIC
 from helpers import FIXTURES
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from segrefiner.apis import Refiner
 from segrefiner.apis.refiner import check_image, check_masks
 from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.utils import precision
 from segrefiner.utils.errors import UserError
 
 NAME = "grabcut_106024"
@@ -107,11 +109,26 @@ def test_missing_checkpoint_and_bad_device(tmp_path):
         Refiner(TINY_SEMANTIC, tmp_path / "none.pth", device="cuda:0")
 
 
-def test_fast_mode_mostly_agrees(tiny_checkpoint, sample):
+def test_fast_mode_runs_bf16_and_mostly_agrees(monkeypatch, tiny_checkpoint, sample):
+    # bf16 forced on whatever CPU runs the tests, so the lower precision is really used.
+    monkeypatch.setattr(precision, "cpu_has_bf16_kernels", lambda: True)
     image, coarse = sample
     exact = Refiner(TINY_SEMANTIC, tiny_checkpoint).refine(image, coarse)
-    fast = Refiner(TINY_SEMANTIC, tiny_checkpoint, fast=True).refine(image, coarse)
+    fast_refiner = Refiner(TINY_SEMANTIC, tiny_checkpoint, fast=True)
+    assert fast_refiner.autocast_dtype == torch.bfloat16
+    fast = fast_refiner.refine(image, coarse)
     assert (exact == fast).mean() > 0.9
+
+
+def test_fast_mode_on_a_cpu_without_bf16_kernels_warns_and_stays_exact(
+        monkeypatch, tiny_checkpoint, sample):
+    monkeypatch.setattr(precision, "cpu_has_bf16_kernels", lambda: False)
+    image, coarse = sample
+    with pytest.warns(UserWarning, match="no bf16 kernels"):
+        fast_refiner = Refiner(TINY_SEMANTIC, tiny_checkpoint, fast=True)
+    assert fast_refiner.autocast_dtype is None
+    exact = Refiner(TINY_SEMANTIC, tiny_checkpoint).refine(image, coarse)
+    np.testing.assert_array_equal(fast_refiner.refine(image, coarse), exact)
 
 
 @settings(max_examples=15, deadline=None)
