@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from segrefiner.apis import Refiner
-from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
 from segrefiner.evaluation.functional import boundary_accuracy, mask_iou
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic
@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         refined = refiner.refine(image, coarse, on_step=lambda t, m, acc=steps: acc.append(m))
         seconds = time.perf_counter() - start
-        write_bytes_atomic(out / f"{name}_refined.png",
-                           cv2.imencode(".png", refined * 255)[1].tobytes())
+        write_bytes_atomic(out / f"{name}_refined.png", mask_png_bytes(refined))
         save_rgb(overlay_pair(image, coarse, refined), out / f"{name}_overlay.jpg")
         size = (image.shape[1], image.shape[0])
         frames = [cv2.resize(m, size, interpolation=cv2.INTER_NEAREST) for m in steps]
