@@ -128,13 +128,22 @@ class Refiner:
         self.model.test_cfg.update({k: v for k, v in overrides.items() if v is not None})
         self.steps = steps
         self.fast = fast
-        # None: fp32 (exact mode, or fast mode on a CPU without bf16 kernels).
-        self.autocast_dtype = fast_dtype(self.device) if fast else None
-        if fast and self.autocast_dtype is None:
-            warnings.warn(f"fast mode: {NO_BF16_KERNELS}", stacklevel=2)
         self.seed = seed
         self.passes = passes
         self.config_path, self.checkpoint_path = config, checkpoint
+
+    @property
+    def fast(self) -> bool:
+        """Fast mode on or off (may be switched between calls)."""
+        return self._fast
+
+    @fast.setter
+    def fast(self, value: bool) -> None:
+        self._fast = bool(value)
+        # None: fp32 (exact mode, or fast mode on a CPU without bf16 kernels).
+        self.autocast_dtype = fast_dtype(self.device) if value else None
+        if value and self.autocast_dtype is None:
+            warnings.warn(f"fast mode: {NO_BF16_KERNELS}", stacklevel=3)
 
     # ------------------------------------------------------------------ helpers
     def _autocast(self):

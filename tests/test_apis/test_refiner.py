@@ -118,6 +118,9 @@ def test_fast_mode_runs_bf16_and_mostly_agrees(monkeypatch, tiny_checkpoint, sam
     assert fast_refiner.autocast_dtype == torch.bfloat16
     fast = fast_refiner.refine(image, coarse)
     assert (exact == fast).mean() > 0.9
+    fast_refiner.fast = False  # switched off between calls (as eval_real_sets does)
+    assert fast_refiner.autocast_dtype is None
+    np.testing.assert_array_equal(fast_refiner.refine(image, coarse), exact)
 
 
 def test_fast_mode_on_a_cpu_without_bf16_kernels_warns_and_stays_exact(
