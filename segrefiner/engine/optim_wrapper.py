@@ -1,7 +1,8 @@
 """Mixed precision on any device: autocast (bf16 by default) without loss scaling.
 
 mmengine's AmpOptimWrapper needs a GPU; this wrapper also serves CPU training
-(``--amp`` on CPU uses bf16, which needs no loss scaling).
+(``--amp`` on a CPU with bf16 kernels uses bf16, which needs no loss scaling;
+tools/train.py leaves other CPUs in fp32, see segrefiner.utils.precision).
 """
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Utilities: safe checkpoint loading."""
+"""Utilities: safe checkpoint loading, one-line errors, atomic writes, fast-mode precision."""
