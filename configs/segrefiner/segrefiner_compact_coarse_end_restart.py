@@ -6,7 +6,11 @@
 # no bf16 kernels and trains in fp32 at about 4 s per iteration, hence 1,000.) Run
 #   python tools/train.py configs/segrefiner/segrefiner_compact_coarse_end_restart.py --amp \
 #       --cfg-options load_from=STAGE9
-# STAGE9: the stage-9 weights (segrefiner_compact_coarse_end_more.py, 4,000 iterations).
+# STAGE9: the stage-9 weights (checkpoints/segrefiner_compact.pth as bundled in session 11).
+# Trained in session 12 (21:16-22:35, 3.8-4.1 s per iteration in fp32), exported with
+# tools/export_checkpoint.py --fp16 and bundled: better than stage 9 on every rough-mask
+# set (perturbed, SAM, box-GrabCut), level on accurate masks (checkpoints/MODEL_CARD.md,
+# stage 10).
 _base_ = ['./segrefiner_compact_coarse_end_more.py']
 
 anneal_iters = 1000
