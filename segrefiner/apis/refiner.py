@@ -140,10 +140,14 @@ class Refiner:
     @fast.setter
     def fast(self, value: bool) -> None:
         self._fast = bool(value)
-        # None: fp32 (exact mode, or fast mode on a CPU without bf16 kernels).
-        self.autocast_dtype = fast_dtype(self.device) if value else None
-        if value and self.autocast_dtype is None:
+        if self._fast and self.autocast_dtype is None:
             warnings.warn(f"fast mode: {NO_BF16_KERNELS}", stacklevel=3)
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        """The dtype refinement autocasts to; None: fp32 (exact mode, or fast mode on a
+        CPU without bf16 kernels)."""
+        return fast_dtype(self.device) if self._fast else None
 
     # ------------------------------------------------------------------ helpers
     def _autocast(self):
