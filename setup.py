@@ -1,9 +1,16 @@
 """Installs the `segrefiner` package and its `segrefiner` command."""
+import re
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+# The one version string lives in segrefiner/__init__.py.
+VERSION = re.search(r'__version__ = "([^"]+)"',
+                    (Path(__file__).parent / "segrefiner" / "__init__.py").read_text()).group(1)
 
 setup(
     name="segrefiner",
-    version="0.1.0",
+    version=VERSION,
     description="Model-agnostic segmentation-mask refinement by discrete diffusion (SegRefiner)",
     packages=find_packages(include=["segrefiner", "segrefiner.*"]),
     package_data={"segrefiner.evaluation": ["coco_to_synset.json"]},

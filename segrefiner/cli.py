@@ -1,13 +1,14 @@
-"""The ``segrefiner`` command.
+"""The segrefiner command: refine masks with SegRefiner.
 
     segrefiner refine IMAGE COARSE -o OUT.png
     segrefiner refine --images DIR --masks DIR -o DIR
     segrefiner refine-coco --images DIR --results DT.json -o OUT.json
 
-Masks are binarised at half their dtype's range (8-bit >= 128, 16-bit >= 32768; colour
-masks: any channel; palette PNGs: index > 0); outputs are 0/255 PNGs, written
-atomically, never over an input. Errors print one line and exit with status 2
-(``--debug`` shows the traceback).
+Masks are binarised at half their range (8-bit >= 128, 16-bit >= 32768; colour masks: any
+channel; a non-uniform alpha channel is the mask; palette PNGs: index > 0). Outputs are
+0/255 PNGs (or a results JSON in the input's order), written atomically, never over an
+input. Every input and output is checked before the model loads; errors print one line
+and exit with status 2 (--debug shows the traceback).
 """
 from __future__ import annotations
 
@@ -16,45 +17,48 @@ import sys
 import warnings
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from segrefiner import __version__
 from segrefiner.datasets.io import IMAGE_SUFFIXES, mask_png_bytes, read_image, read_mask
+from segrefiner.modes import INSTANCE, SEMANTIC
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic, write_json_atomic
+from segrefiner.utils.paths import check_input_file, check_output_dir, check_output_file
 
-MODES = ("auto", "instance", "semantic")
+MODES = ("auto", INSTANCE, SEMANTIC)
 STEP_STRIP_SUFFIXES = (".png", ".gif")
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
-def add_model_args(parser: argparse.ArgumentParser) -> None:
+def add_model_args(parser: argparse.ArgumentParser, steps_help: str) -> None:
     group = parser.add_argument_group("model")
     group.add_argument("--config", help="model config (default: the bundled model's)")
     group.add_argument("--checkpoint", help="weights (default: the bundled checkpoint)")
     group.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
-    group.add_argument("--steps", type=int,
-                       help="diffusion steps to run, 1..T (T = 6 in the released models; "
-                            "--mode instance only)")
+    group.add_argument("--steps", type=int, help=steps_help)
     group.add_argument("--model-size", type=int, help="model input size (default: config's)")
-    group.add_argument("--batch-size", type=int, help="crops per forward (default: config's)")
+    group.add_argument("--batch-size", type=int,
+                       help="crops / patches per sampler chunk (default: config's)")
     group.add_argument("--fast", action="store_true",
                        help="lower precision: fp16 on GPU, bf16 on CPUs with bf16 kernels "
                             "(slightly different; other CPUs stay fp32)")
     group.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
     group.add_argument("--trust-checkpoint", action="store_true",
                        help="allow a checkpoint that needs pickle beyond plain weights")
+    group.add_argument("--no-progress", action="store_true", help="no progress bars")
     group.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segrefiner", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"segrefiner {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     refine = sub.add_parser("refine", help="refine a mask, or folders of image / mask pairs")
     refine.add_argument("image", nargs="?", help="image file")
     refine.add_argument("coarse", nargs="?", help="coarse mask file")
-    refine.add_argument("--images", help="folder of images (pairs with --masks by file stem)")
-    refine.add_argument("--masks", help="folder of coarse masks (NAME.png)")
+    refine.add_argument("--images", help="folder of images (pairs with --masks by file name)")
+    refine.add_argument("--masks", help="folder of coarse masks (NAME.png, ...)")
     refine.add_argument("-o", "--output", required=True, help="output PNG, or output folder")
     refine.add_argument("--mode", choices=MODES, default="auto",
                         help="auto/semantic: whole-image global + local refinement; "
@@ -69,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     refine.add_argument("--passes", type=int, default=1,
                         help="semantic mode: refine the result again, N passes in all "
                              "(2: sharper boundaries on rough masks, twice the time; default 1)")
-    add_model_args(refine)
+    add_model_args(refine, "diffusion steps to run, 1..T (T = 6 in the released models; "
+                           "--mode instance only)")
     coco = sub.add_parser("refine-coco", help="refine a COCO results JSON (instance path)")
     coco.add_argument("--images", required=True, help="folder of the images")
     coco.add_argument("--results", required=True, help="COCO results JSON (RLE or polygons)")
@@ -78,8 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     coco.add_argument("-o", "--output", required=True, help="refined results JSON")
     coco.add_argument("--skip-missing-images", action="store_true",
                       help="skip detections whose image is missing (counted) instead of failing")
-    add_model_args(coco)
+    add_model_args(coco, "diffusion steps to run, 1..T (T = 6 in the released models)")
     return parser
+
+
+def check_model_args(args: argparse.Namespace) -> None:
+    """The model's files and device, checked before anything loads."""
+    from segrefiner.utils.checkpoint import check_checkpoint_file
+    from segrefiner.utils.config import read_config
+    from segrefiner.utils.device import resolve_device
+
+    resolve_device(args.device)
+    if args.config:
+        read_config(args.config)
+    if args.checkpoint:
+        check_checkpoint_file(args.checkpoint)
 
 
 def make_refiner(args: argparse.Namespace):
@@ -93,14 +111,13 @@ def make_refiner(args: argparse.Namespace):
                           model_size=args.model_size, batch_size=args.batch_size,
                           fast=args.fast, seed=args.seed, passes=getattr(args, "passes", 1),
                           trust_checkpoint=args.trust_checkpoint)
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+    print_warnings(caught)
     return refiner
 
 
-def refuse_input_overwrite(output: Path, inputs: list[Path]) -> None:
-    if output.exists() and any(output.resolve() == p.resolve() for p in inputs):
-        raise UserError(f"{output}: is an input file; refusing to overwrite it")
+def print_warnings(caught) -> None:
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
 
 
 def check_output_names(out_path: Path, steps_path: Path | None,
@@ -120,93 +137,116 @@ def check_output_names(out_path: Path, steps_path: Path | None,
             raise UserError(f"{path}: given for two outputs")
 
 
-def refine_pair(refiner, image_path: Path, coarse_path: Path, out_path: Path, mode: str,
-                steps_path: Path | None, overlay_path: Path | None) -> None:
-    """Refine one image / mask pair and write the result (and pictures) atomically."""
-    from segrefiner.visualization.pictures import overlay_pair, save_rgb, save_step_strip
-
-    for output in (out_path, steps_path, overlay_path):
-        if output:
-            refuse_input_overwrite(output, [image_path, coarse_path])
-    image = read_image(image_path)
-    coarse = read_mask(coarse_path)
+def read_pair(image_path: Path, coarse_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The image and its coarse mask, decoded; UserError naming the file at fault."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        image, coarse = read_image(image_path), read_mask(coarse_path)
+    print_warnings(caught)
     if coarse.shape != image.shape[:2]:
         raise UserError(f"{coarse_path}: mask size {coarse.shape[1]}x{coarse.shape[0]} differs "
                         f"from its image {image_path} {image.shape[1]}x{image.shape[0]}")
-    steps: list[np.ndarray] = []
-    if mode == "instance":
-        refined = refiner.refine_instances(image, coarse[None])[0]
+    return image, coarse
+
+
+def refine_pair(refiner, image: np.ndarray, coarse: np.ndarray, out_path: Path, mode: str,
+                steps_path: Path | None, overlay_path: Path | None, progress: bool) -> None:
+    """Refine one decoded pair and write the result (and pictures) atomically."""
+    from segrefiner.visualization.pictures import save_refinement_pictures
+
+    steps: list[tuple[int, np.ndarray]] = []
+    if mode == INSTANCE:
+        refined = refiner.refine_instances(image, coarse[None], progress=progress)[0]
     else:
-        refined = refiner.refine(image, coarse,
-                                 on_step=(lambda t, m: steps.append(m)) if steps_path else None)
+        refined = refiner.refine(image, coarse, progress=progress, on_step=(
+            (lambda t, m: steps.append((t, m))) if steps_path else None))
     write_bytes_atomic(out_path, mask_png_bytes(refined))
-    if steps_path:
-        size = (image.shape[1], image.shape[0])
-        frames = [coarse.astype(np.float32)]
-        frames += [cv2.resize(m, size, interpolation=cv2.INTER_NEAREST) for m in steps]
-        save_step_strip([*frames, refined.astype(np.float32)], steps_path)
-    if overlay_path:
-        save_rgb(overlay_pair(image, coarse, refined), overlay_path)
+    save_refinement_pictures(image, coarse, refined, steps, overlay_path, steps_path)
 
 
-def folder_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
-    for folder, what in ((images, "image"), (masks, "mask")):
-        if not folder.is_dir():
-            raise UserError(f"{folder}: no such {what} folder")
-    by_stem = {p.stem: p for p in masks.iterdir() if p.is_file()}
-    pairs = [(p, by_stem[p.stem]) for p in sorted(images.iterdir())
-             if p.suffix.lower() in IMAGE_SUFFIXES and p.stem in by_stem]
-    if not pairs:
-        raise UserError(f"{images}: no image has a mask of the same name in {masks}")
-    return pairs
+def check_mode_options(args: argparse.Namespace) -> str:
+    mode = SEMANTIC if args.mode == "auto" else args.mode
+    if args.passes != 1 and mode != SEMANTIC:
+        raise UserError("--passes applies to the semantic mode (--mode semantic or auto)")
+    if args.steps is not None and mode == SEMANTIC:
+        raise UserError("--steps applies to --mode instance; the semantic mode (auto) runs "
+                        "the published global + local schedule")
+    return mode
 
 
 def cmd_refine(args: argparse.Namespace) -> int:
-    mode = "semantic" if args.mode == "auto" else args.mode
-    if args.passes != 1 and mode != "semantic":
-        raise UserError("--passes applies to the semantic mode (--mode semantic or auto)")
-    if args.steps is not None and mode == "semantic":
-        raise UserError("--steps applies to --mode instance; the semantic mode (auto) runs "
-                        "the published global + local schedule")
+    mode = check_mode_options(args)
     if args.images or args.masks:
         if args.image or args.coarse or not (args.images and args.masks):
             raise UserError("give either IMAGE COARSE, or both --images and --masks")
         return refine_folders(args, mode)
     if not (args.image and args.coarse):
         raise UserError("give IMAGE and COARSE (or --images DIR --masks DIR)")
+    out_path = Path(args.output)
     steps_path = Path(args.save_steps) if args.save_steps else None
     overlay_path = Path(args.overlay) if args.overlay else None
-    check_output_names(Path(args.output), steps_path, overlay_path)
+    check_output_names(out_path, steps_path, overlay_path)
+    inputs = [check_input_file(args.image, "image"), check_input_file(args.coarse, "mask")]
+    if inputs[0].resolve() == inputs[1].resolve():
+        raise UserError(f"{inputs[0]}: given as both the image and the coarse mask")
+    for output in (out_path, steps_path, overlay_path):
+        if output:
+            check_output_file(output, inputs)
+    image, coarse = read_pair(*inputs)
+    check_model_args(args)
     refiner = make_refiner(args)
-    refine_pair(refiner, Path(args.image), Path(args.coarse), Path(args.output), mode,
-                steps_path, overlay_path)
+    refine_pair(refiner, image, coarse, out_path, mode, steps_path, overlay_path,
+                progress=not args.no_progress)
     print(f"written: {args.output}")
     return 0
 
 
-def refine_folders(args: argparse.Namespace, mode: str) -> int:
-    from tqdm import tqdm
+def folder_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
+    """(image, mask) files of the two folders with the same name (``pair_by_name``)."""
+    from segrefiner.datasets.pairing import pair_by_name
 
-    pairs = folder_pairs(Path(args.images), Path(args.masks))
-    out_dir = Path(args.output)
-    for folder in (out_dir, args.save_steps, args.overlay):
-        if folder and Path(folder).exists() and not Path(folder).is_dir():
-            raise UserError(f"{folder}: exists and is not a folder (folder runs write a folder)")
+    for folder, what in ((images, "image"), (masks, "mask")):
+        if not folder.is_dir():
+            raise UserError(f"{folder}: no such {what} folder")
+    pairs, unmatched = pair_by_name(images, masks, IMAGE_SUFFIXES, IMAGE_SUFFIXES)
+    if not pairs:
+        raise UserError(f"{images}: no image has a mask of the same name in {masks}")
+    if unmatched:
+        print(f"images without a mask (skipped): {len(unmatched)}, e.g. {unmatched[0]}")
+    return [(image, mask) for _, image, mask in pairs]
+
+
+def refine_folders(args: argparse.Namespace, mode: str) -> int:
+    from segrefiner.utils.progress import Progress
+
+    images, masks = Path(args.images), Path(args.masks)
+    pairs = folder_pairs(images, masks)
+    out_dir = check_output_dir(args.output, [images, masks])
+    steps_dir = check_output_dir(args.save_steps, [images, masks]) if args.save_steps else None
+    overlay_dir = check_output_dir(args.overlay, [images, masks]) if args.overlay else None
+    if args.save_steps and Path(args.save_steps).resolve() == out_dir.resolve():
+        raise UserError(f"{args.save_steps}: is the output folder too; give another folder")
     todo = [(img, mask) for img, mask in pairs
             if args.overwrite or not (out_dir / f"{img.stem}.png").is_file()]
     print(f"pairs: {len(pairs)} (already refined: {len(pairs) - len(todo)})")
     if not todo:
         return 0
+    check_model_args(args)
     refiner = make_refiner(args)
     failed = []
-    for img, mask in tqdm(todo, desc="refine"):
-        steps = Path(args.save_steps) / f"{img.stem}_steps.png" if args.save_steps else None
-        overlay = Path(args.overlay) / f"{img.stem}_overlay.jpg" if args.overlay else None
-        try:
-            refine_pair(refiner, img, mask, out_dir / f"{img.stem}.png", mode, steps, overlay)
-        except UserError as err:  # one bad pair does not stop the others
-            failed.append(str(err))
-            print(f"skipped: {err}", file=sys.stderr)
+    progress = not args.no_progress
+    with Progress("images", total=len(todo), unit="image", enabled=progress) as bar:
+        for img, mask in todo:
+            steps = steps_dir / f"{img.stem}_steps.png" if steps_dir else None
+            overlay = overlay_dir / f"{img.stem}_overlay.jpg" if overlay_dir else None
+            try:
+                image, coarse = read_pair(img, mask)
+                refine_pair(refiner, image, coarse, out_dir / f"{img.stem}.png", mode, steps,
+                            overlay, progress)
+            except UserError as err:  # one bad pair does not stop the others
+                failed.append(str(err))
+                print(f"skipped: {err}", file=sys.stderr)
+            bar.advance()
     print(f"refined: {len(todo) - len(failed)}")
     if failed:
         raise UserError(f"{len(failed)} of {len(todo)} pairs failed; first: {failed[0]}")
@@ -215,31 +255,43 @@ def refine_folders(args: argparse.Namespace, mode: str) -> int:
 
 def cmd_refine_coco(args: argparse.Namespace) -> int:
     from mmengine.registry import init_default_scope
-    from tqdm import tqdm
 
     from segrefiner.datasets.datasets import COCOResultsDataset
     from segrefiner.evaluation.metrics.instance_metric import encode_masks
+    from segrefiner.utils.progress import Progress
 
-    out = Path(args.output)
-    refuse_input_overwrite(out, [Path(args.results)] + (
-        [Path(args.annotations)] if args.annotations else []))
+    results = check_input_file(args.results, "results")
+    inputs = [results]
+    if args.annotations:
+        inputs.append(check_input_file(args.annotations, "annotation"))
+    if not Path(args.images).is_dir():
+        raise UserError(f"{args.images}: no such image folder")
+    out = check_output_file(args.output, inputs)
     init_default_scope("segrefiner")
-    dataset = COCOResultsDataset(coarse_file=args.results, ann_file=args.annotations or "",
+    dataset = COCOResultsDataset(results_file=str(results), ann_file=args.annotations or "",
                                  data_prefix=dict(img=args.images), test_mode=True,
                                  skip_missing_images=args.skip_missing_images,
                                  pipeline=[dict(type="LoadImage"),
                                            dict(type="DecodeCoarseInstances")])
+    check_model_args(args)
     refiner = make_refiner(args)
-    refined_results = []
-    for i in tqdm(range(len(dataset)), desc="refine"):
-        item = dataset.get_data_info(i)
-        loaded = dataset.pipeline(dict(item))
-        masks = refiner.refine_instances(loaded["img"], loaded["coarse_masks"])
-        for det, rle in zip(item["detections"], encode_masks(masks), strict=True):
-            refined_results.append({**det, "segmentation": rle})
-    write_json_atomic(out, refined_results)
+    total = sum(len(dataset.get_data_info(i)["detections"]) for i in range(len(dataset)))
+    refined: dict[int, dict] = {}
+    with Progress("instances", total=total, unit="instance",
+                  enabled=not args.no_progress) as bar:
+        for i in range(len(dataset)):
+            item = dataset.get_data_info(i)
+            loaded = dataset.pipeline(dict(item))
+            start = bar.done
+            masks = refiner.refine_instances(
+                loaded["img"], loaded["coarse_masks"],
+                on_instances=lambda done, _total, start=start: bar.advance_to(start + done))
+            for index, det, rle in zip(item["indices"], item["detections"], encode_masks(masks),
+                                       strict=True):
+                refined[index] = {**det, "segmentation": rle}
+    write_json_atomic(out, [refined[index] for index in sorted(refined)])
     print(f"images: {len(dataset)} (skipped, image missing: {dataset.num_skipped})")
-    print(f"instances: {len(refined_results)}")
+    print(f"instances: {len(refined)}")
     print(f"written: {out}")
     return 0
 

@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from segrefiner.diffusion import ReplayNoise
-from segrefiner.models.segrefiner import SEMANTIC, SegRefiner
+from segrefiner.models.segrefiner import SegRefiner
+from segrefiner.modes import INSTANCE, SEMANTIC
 from segrefiner.utils.checkpoint import extract_state_dict, read_checkpoint
 
 BUNDLE_FORMAT = "segrefiner-reference/1"
@@ -120,7 +121,7 @@ class BundleReplayer:
         return deviation, flipped_fraction(x_t, case["x_t"]), ""
 
     def _instance(self, case: dict) -> tuple[float, float, str]:
-        self.model.test_cfg = dict(case["test_cfg"], mode="instance")
+        self.model.test_cfg = dict(case["test_cfg"], mode=INSTANCE)
         noise = ReplayNoise(case["noise"])
         out = self.model.refine_instances(case["img"], case["coarse_masks"],
                                           steps=list(case["steps"]), noise=noise)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from helpers import FIXTURES, REPO, metric_lines
 
+from segrefiner.analysis.box_segmentation import box_grabcut_mask
 from segrefiner.apis import Refiner
-from segrefiner.datasets.box_segmentation import box_grabcut_mask
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import read_image, read_mask
 

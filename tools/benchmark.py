@@ -32,12 +32,13 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from segrefiner.modes import SEMANTIC
 from segrefiner.utils.precision import autocast as precision_autocast
 from segrefiner.utils.precision import cpu_has_bf16_kernels, fast_dtype
 
 REPO = Path(__file__).resolve().parents[1]
 LR_CONFIG = REPO / "configs/segrefiner/segrefiner_lr.py"
-COMPACT_CONFIG = REPO / "configs/segrefiner/segrefiner_compact_realsets.py"
+COMPACT_CONFIG = REPO / "configs/segrefiner/segrefiner_compact.py"
 
 
 def build(config: Path, device: str, mode: str):
@@ -47,7 +48,7 @@ def build(config: Path, device: str, mode: str):
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(str(config)).model).to(device).eval()
     if mode == "official":
-        model.test_cfg["forward_batch"] = 0
+        model.test_cfg["micro_batch_size"] = 0
     else:
         model.prepare_for_refinement()
     return model
@@ -119,8 +120,7 @@ def bench_instances(device: str, counts: list[int], repeat: int) -> list[dict]:
         warmed = False
         for n in counts:
             image, masks = synthetic_instances(n)
-            img = model.data_preprocessor.normalize(
-                torch.from_numpy(image).permute(2, 0, 1)[None].to(device))
+            img = model.data_preprocessor.image_tensor(image)
             coarse = torch.from_numpy(masks).to(device)
 
             def run(model=model, img=img, coarse=coarse, mode=mode):
@@ -152,9 +152,8 @@ def hr_child(device: str, mode: str, width: int, height: int) -> None:
     mask = np.asarray(mask)
     start = time.perf_counter()
     with grad_context(mode), autocast(device, mode):
-        img = model.data_preprocessor.normalize(
-            torch.from_numpy(image).permute(2, 0, 1)[None].to(device))
-        model.test_cfg["mode"] = "semantic"
+        img = model.data_preprocessor.image_tensor(image)
+        model.test_cfg["mode"] = SEMANTIC
         model.refine_semantic(img, torch.from_numpy(mask).to(device))
     if device.startswith("cuda"):
         torch.cuda.synchronize()

@@ -3,8 +3,8 @@
     python tools/demo.py [--samples data/samples] [--out outputs/demo] [--device cpu]
 
 For every sample in data/samples/ (images/, coarse/, masks/): refines the coarse mask,
-writes NAME_refined.png, NAME_overlay.jpg (coarse in red | refined in green) and
-NAME_steps.png (coarse, the diffusion steps, the result) to outputs/demo/, and prints
+writes NAME_refined.png, NAME_overlay.jpg (coarse | refined, labelled) and
+NAME_steps.png (coarse, the diffusion steps, the result, labelled) to outputs/demo/, and prints
 IoU and mBA against the accurate mask before and after refinement.
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from segrefiner.apis import Refiner
@@ -22,7 +21,7 @@ from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
 from segrefiner.evaluation.functional import boundary_accuracy, mask_iou
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic
-from segrefiner.visualization.pictures import overlay_pair, save_rgb, save_step_strip
+from segrefiner.visualization.pictures import save_refinement_pictures
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,16 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         image = read_image(samples / "images" / f"{name}.jpg")
         coarse = read_mask(samples / "coarse" / f"{name}.png")
         gt = read_mask(samples / "masks" / f"{name}.png")
-        steps: list[np.ndarray] = []
+        steps: list[tuple[int, np.ndarray]] = []
         start = time.perf_counter()
-        refined = refiner.refine(image, coarse, on_step=lambda t, m, acc=steps: acc.append(m))
+        refined = refiner.refine(image, coarse, on_step=lambda t, m, acc=steps: acc.append((t, m)))
         seconds = time.perf_counter() - start
         write_bytes_atomic(out / f"{name}_refined.png", mask_png_bytes(refined))
-        save_rgb(overlay_pair(image, coarse, refined), out / f"{name}_overlay.jpg")
+        save_refinement_pictures(image, coarse, refined, steps,
+                                 overlay_path=out / f"{name}_overlay.jpg",
+                                 steps_path=out / f"{name}_steps.png")
         size = (image.shape[1], image.shape[0])
-        frames = [cv2.resize(m, size, interpolation=cv2.INTER_NEAREST) for m in steps]
-        save_step_strip([coarse.astype(np.float32), *frames, refined.astype(np.float32)],
-                        out / f"{name}_steps.png")
         row = (mask_iou(gt, coarse), mask_iou(gt, refined.astype(bool)),
                boundary_accuracy(gt, coarse), boundary_accuracy(gt, refined.astype(bool)))
         rows.append(row)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 
-import segrefiner.engine  # noqa: F401  (safe loading of training checkpoints)
 from segrefiner.utils.checkpoint import extract_state_dict, read_checkpoint
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic

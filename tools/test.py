@@ -7,22 +7,26 @@ results (boxes, scores and labels passed through) and print Mask AP / Boundary A
 the config has annotations. BIG / DIS / folder configs write one PNG per image under
 ``--out-dir`` (BIG: ``NAME_refine.png``; DIS: ``<subset>/NAME.png``) and print IoU / mBA.
 CHECKPOINT may be the project's own checkpoint or a released bare state_dict. The
-official spellings ``--out_prefix``, ``--out_dir`` and ``--step`` work too.
+official spellings ``--out_prefix``, ``--out_dir`` and ``--step`` work too. Quiet by
+default (``--verbose``: mmengine's log); the checkpoint and outputs are checked before
+anything loads.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
-import segrefiner.engine  # noqa: F401  (registers hooks, safe globals)
 from segrefiner.diffusion import DiscreteDiffusion
 from segrefiner.engine.launch import load_config, setup_distributed
-from segrefiner.utils.checkpoint import load_weights
+from segrefiner.modes import INSTANCE, SEMANTIC
+from segrefiner.utils.checkpoint import check_checkpoint_file, load_weights
 from segrefiner.utils.errors import UserError, check_whole, run_cli
+from segrefiner.utils.paths import check_output_dir, check_output_file
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -37,7 +41,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", "--step", dest="steps", type=int,
                         help="instance configs: run only the first N diffusion steps "
                              "(default all 6)")
-    parser.add_argument("--work-dir", help="where logs go (default work_dirs/<config name>)")
+    parser.add_argument("--work-dir", help="where mmengine's logs go (default: a temporary "
+                        "folder, removed afterwards)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="mmengine's environment and progress log (default: results only)")
     parser.add_argument("--trust-checkpoint", action="store_true",
                         help="allow a checkpoint that needs pickle beyond plain weights")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction,
@@ -53,7 +60,7 @@ def build_config(args: argparse.Namespace) -> Config:
     if "test_dataloader" not in cfg:
         raise UserError(f"{args.config}: has no test_dataloader (use a *_coco/_big/_dis config)")
     cfg.load_from, cfg.resume = None, False
-    semantic = cfg.model.test_cfg.get("mode", "instance") == "semantic"
+    semantic = cfg.model.test_cfg.get("mode", INSTANCE) == SEMANTIC
     if args.steps is not None:
         if semantic:
             raise UserError(f"{args.config}: --steps applies to instance configs; the semantic "
@@ -77,7 +84,21 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    check_checkpoint_file(args.checkpoint)
+    if args.out_dir:
+        check_output_dir(args.out_dir)
+    if args.out_prefix:
+        check_output_file(f"{args.out_prefix}.segm.json")
+    with tempfile.TemporaryDirectory(prefix="segrefiner_test_") as scratch:
+        if args.work_dir is None:
+            args.work_dir = scratch
+        return run_test(args)
+
+
+def run_test(args: argparse.Namespace) -> int:
     cfg = build_config(args)
+    if not args.verbose:
+        cfg.log_level = "WARNING"
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if hasattr(runner.model, "module") else runner.model
     load_weights(model, args.checkpoint, strict=True, trust=args.trust_checkpoint)

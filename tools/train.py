@@ -21,9 +21,9 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-import segrefiner.engine
+from segrefiner.engine.hooks import NonFiniteLossError
 from segrefiner.engine.launch import load_config, setup_distributed
-from segrefiner.utils.checkpoint import read_checkpoint
+from segrefiner.utils.checkpoint import allow_safe_globals, read_checkpoint
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.precision import NO_BF16_KERNELS, fast_dtype
 
@@ -87,10 +87,11 @@ def build_config(args: argparse.Namespace) -> Config:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = build_config(args)
+    allow_safe_globals()  # mmengine's torch.load of --resume / load_from checkpoints
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()
-    except segrefiner.engine.NonFiniteLossError as err:
+    except NonFiniteLossError as err:
         raise UserError(str(err)) from None
     return 0
 

@@ -8,7 +8,7 @@ _base_ = [
 ]
 model = dict(
     test_cfg=dict(_delete_=True, mode='semantic', model_size=256, fine_prob_thr=0.9,
-                  iou_thr=0.3, batch_max=32))
+                  iou_thr=0.3, batch_size=32))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=40000, milestones=[30000], gamma=0.5),

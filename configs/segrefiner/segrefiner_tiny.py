@@ -35,4 +35,4 @@ param_scheduler = [
 train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=20, val_interval=1000000)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=5),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10, max_keep_ckpts=2))
+    checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=10, max_keep_ckpts=2))

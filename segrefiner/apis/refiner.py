@@ -1,12 +1,20 @@
 """Refiner: the Python API. Load a model once, then refine many masks.
 
     from segrefiner.apis import Refiner
-    refiner = Refiner()                          # the bundled model, on the CPU
-    refined = refiner.refine(image, coarse)      # (H, W) uint8 {0, 1}
-    refined = refiner.refine_instances(image, masks)  # (N, H, W) uint8 {0, 1}
+    refiner = Refiner()                                   # the bundled model, on the CPU
+    refined = refiner.refine("photo.jpg", "coarse.png")   # (H, W) uint8 {0, 1}
+    refined = refiner.refine(image, coarse, foreground_value=255)   # 0/255, cv2-ready
+    refined, confidence = refiner.refine(image, coarse, return_confidence=True)
+    refined = refiner.refine_instances(image, masks)      # (N, H, W) uint8 {0, 1}
 
-image: (H, W, 3) uint8 RGB (a grey (H, W) image is accepted); masks: (H, W) or
-(N, H, W), bool, 0/1, 0/255 or 16-bit (binarised at half the dtype's range).
+Inputs: an image as an (H, W, 3) uint8 RGB array (grey (H, W) and RGBA accepted), a Pillow
+image or a file path; masks as arrays ((H, W) or (N, H, W)), Pillow images or file paths,
+binarised by the rules of :mod:`segrefiner.datasets.io` (bool, 0/1, 0/255, 16-bit,
+colour, palette, alpha).
+
+Outputs are uint8 {0, 1} by default: usable as a boolean index and in metrics directly,
+and what ``refine_instances`` and COCO encoders take; ``foreground_value=255`` gives
+0/255 masks ready to save as images.
 """
 from __future__ import annotations
 
@@ -16,22 +24,37 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from mmengine.config import Config
+from PIL import Image
 
-from segrefiner.datasets.io import binarize_mask
-from segrefiner.models.segrefiner import SEMANTIC, SegRefiner
+from segrefiner.datasets.io import (
+    binarize_mask,
+    image_from_pil,
+    mask_from_pil,
+    read_image,
+    read_mask,
+)
+from segrefiner.inference.semantic import MIN_FOREGROUND_PIXELS, dilate_square, mask_boundary
+from segrefiner.models.segrefiner import SegRefiner
+from segrefiner.modes import SEMANTIC
 from segrefiner.registry import MODELS
 from segrefiner.utils.checkpoint import load_weights
+from segrefiner.utils.config import read_config
+from segrefiner.utils.device import resolve_device
 from segrefiner.utils.errors import UserError, check_whole, is_whole
 from segrefiner.utils.precision import NO_BF16_KERNELS, autocast, fast_dtype
+from segrefiner.utils.progress import Progress
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG = PACKAGE_ROOT / "checkpoints" / "segrefiner_compact.py"
-DEFAULT_CHECKPOINT = PACKAGE_ROOT / "checkpoints" / "segrefiner_compact.pth"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = REPO_ROOT / "checkpoints" / "segrefiner_compact.py"
+DEFAULT_CHECKPOINT = REPO_ROOT / "checkpoints" / "segrefiner_compact.pth"
+CONFIDENCE_BAND = 2  # px at model_size on each side of the global pass's boundary
+
+ImageInput = np.ndarray | Image.Image | str | Path
+MaskInput = np.ndarray | Image.Image | str | Path
 
 
 def check_image(image: np.ndarray, source: str = "image") -> np.ndarray:
-    """Validate an image -> (H, W, 3) uint8 RGB (grey is replicated, alpha dropped),
+    """Validate an image array -> (H, W, 3) uint8 RGB (grey is replicated, alpha dropped),
     C-contiguous and writable (a copy where the input is read-only)."""
     image = np.asarray(image)
     if image.ndim == 2:
@@ -53,17 +76,26 @@ def check_image(image: np.ndarray, source: str = "image") -> np.ndarray:
     return np.require(image, requirements=("C", "W"))
 
 
+def as_image(image: ImageInput, source: str = "image") -> np.ndarray:
+    """An array, Pillow image or file path -> (H, W, 3) uint8 RGB (see :func:`check_image`)."""
+    if isinstance(image, str | Path):
+        return read_image(image)
+    if isinstance(image, Image.Image):
+        return check_image(image_from_pil(image), source)
+    return check_image(image, source)
+
+
 def check_masks(masks: np.ndarray, shape: tuple[int, int], source: str = "mask") -> np.ndarray:
     """Validate (H, W) or (N, H, W) masks of an image of ``shape`` -> bool, same rank,
     C-contiguous and writable (a copy where the input is read-only, e.g. from a PIL image).
 
-    A colour mask (H, W, 3|4) counts as one (H, W) mask.
+    A colour mask (H, W, 2|3|4) counts as one (H, W) mask.
     """
     return np.require(_binarize_masks(np.asarray(masks), shape, source), bool, ("C", "W"))
 
 
 def _binarize_masks(masks: np.ndarray, shape: tuple[int, int], source: str) -> np.ndarray:
-    colour = masks.ndim == 3 and masks.shape[:2] == tuple(shape) and masks.shape[2] in (3, 4)
+    colour = masks.ndim == 3 and masks.shape[:2] == tuple(shape) and masks.shape[2] in (2, 3, 4)
     if colour and masks.shape[-2:] != tuple(shape):
         return binarize_mask(masks, source)
     if masks.ndim not in (2, 3):
@@ -74,6 +106,26 @@ def _binarize_masks(masks: np.ndarray, shape: tuple[int, int], source: str) -> n
     if masks.ndim == 2:
         return binarize_mask(masks, source)
     return np.array([binarize_mask(m, source) for m in masks], dtype=bool).reshape(masks.shape)
+
+
+def as_masks(masks: MaskInput, shape: tuple[int, int], source: str = "mask") -> np.ndarray:
+    """An array, Pillow image or file path -> bool masks of an image of ``shape`` (see
+    :func:`check_masks`)."""
+    if isinstance(masks, str | Path):
+        source, masks = str(masks), read_mask(masks)
+    elif isinstance(masks, Image.Image):
+        masks = mask_from_pil(masks, source)
+    return check_masks(masks, shape, source)
+
+
+def boundary_confidence(prob: torch.Tensor, band: int = CONFIDENCE_BAND) -> float:
+    """Mean per-pixel confidence ``2 |p - 0.5|`` of an (S, S) fine-mask probability over
+    the pixels within ``band`` of its 0.5 boundary (over all pixels when it has none):
+    in [0, 1], 1 when the network is sure of every boundary pixel."""
+    prob = prob.float()
+    boundary = mask_boundary(prob >= 0.5)
+    region = dilate_square(boundary, band) if bool(boundary.any()) else torch.ones_like(boundary)
+    return float(((prob - 0.5).abs() * 2)[region].mean())
 
 
 class Refiner:
@@ -87,32 +139,29 @@ class Refiner:
         steps: run only the first N diffusion steps, 1..T (``refine_instances`` only;
             ``refine`` refuses it: the semantic path has its own schedule; default all).
         model_size: the model's input size (default the config's).
-        batch_size: crops / patches per forward (default the config's batch_max).
+        batch_size: crops / patches per sampler chunk (default the config's).
         fast: opt-in lower precision (fp16 autocast on GPU, bf16 on CPUs with bf16
             kernels; fp32 with a warning on other CPUs, where bf16 would be slower).
         seed: seed of the sampling noise (None: torch's global generator).
         passes: ``refine`` runs this many times, each pass refining the last one's result
             (default 1, the published method; 2 sharpens boundaries of rough masks and
-            costs IoU on accurate ones, see checkpoints/MODEL_CARD.md; N times the time).
+            costs IoU on accurate ones, see docs/model_zoo.md; N times the time).
+        progress: show a progress bar on stderr for each call (default off).
         trust_checkpoint: allow a checkpoint that needs pickle beyond plain weights.
     """
 
     def __init__(self, config: str | Path | None = None, checkpoint: str | Path | None = None,
                  device: str = "cpu", *, steps: int | None = None, model_size: int | None = None,
                  batch_size: int | None = None, fast: bool = False, seed: int | None = 0,
-                 passes: int = 1, trust_checkpoint: bool = False) -> None:
+                 passes: int = 1, progress: bool = False,
+                 trust_checkpoint: bool = False) -> None:
         check_whole("passes", passes)
         config = Path(config) if config else DEFAULT_CONFIG
         checkpoint = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
-        if not config.is_file():
-            raise UserError(f"{config}: no such config file")
-        cfg = Config.fromfile(str(config))
-        try:
-            self.device = torch.device(device)
-            if self.device.type == "cuda" and not torch.cuda.is_available():
-                raise UserError(f"device {device!r}: CUDA is not available on this machine")
-        except RuntimeError as err:
-            raise UserError(f"device {device!r}: {err}") from None
+        self.device = resolve_device(device)
+        cfg = read_config(config)
+        if "model" not in cfg:
+            raise UserError(f"{config}: has no model")
         model: SegRefiner = MODELS.build(cfg.model)
         if steps is not None:
             check_whole("steps", steps, maximum=model.diffusion.num_timesteps)
@@ -122,14 +171,23 @@ class Refiner:
         size = model.test_cfg.get("model_size", 256) if model_size is None else model_size
         if not is_whole(size) or size % divisor:
             raise UserError(f"model_size must be a positive multiple of {divisor}, got {size!r}")
-        load_weights(model, checkpoint, strict=True, trust=trust_checkpoint)
+        try:
+            load_weights(model, checkpoint, strict=True, trust=trust_checkpoint)
+        except UserError as err:
+            if checkpoint == DEFAULT_CHECKPOINT and config != DEFAULT_CONFIG:
+                raise UserError(f"{err}; {config} needs its own weights: give a checkpoint "
+                                "with it (--checkpoint)") from None
+            raise
         self.model = model.to(self.device).prepare_for_refinement()
-        overrides = dict(steps=steps, model_size=model_size, batch_max=batch_size)
+        overrides = dict(steps=steps, model_size=model_size, batch_size=batch_size)
         self.model.test_cfg.update({k: v for k, v in overrides.items() if v is not None})
+        if batch_size is not None:
+            self.model.test_cfg.pop("batch_max", None)  # the official spelling of batch_size
         self.steps = steps
         self.fast = fast
         self.seed = seed
         self.passes = passes
+        self.progress = progress
         self.config_path, self.checkpoint_path = config, checkpoint
 
     @property
@@ -159,60 +217,117 @@ class Refiner:
             self.model.noise = TorchNoise(seed=self.seed, device=self.device)
 
     def _tensor(self, image: np.ndarray) -> torch.Tensor:
-        img = torch.from_numpy(image).permute(2, 0, 1)[None].to(self.device)
-        return self.model.data_preprocessor.normalize(img)
+        return self.model.data_preprocessor.image_tensor(image)
+
+    def _progress(self, progress: bool | None, unit: str, total: int) -> Progress:
+        return Progress("refine", total=total, unit=unit, leave=False,
+                        enabled=self.progress if progress is None else progress)
+
+    @staticmethod
+    def _check_foreground(value: int) -> None:
+        if value not in (1, 255):
+            raise UserError(f"foreground_value must be 1 or 255, got {value!r}")
 
     # ---------------------------------------------------------------------- API
     @torch.inference_mode()
-    def refine(self, image: np.ndarray, mask: np.ndarray,
-               on_step: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
-        """Refine one whole-image mask (global + local, any size) -> (H, W) uint8 {0, 1}.
+    def refine(self, image: ImageInput, mask: MaskInput,
+               on_step: Callable[[int, np.ndarray], None] | None = None, *,
+               return_confidence: bool = False, foreground_value: int = 1,
+               progress: bool | None = None) -> np.ndarray | tuple[np.ndarray, float]:
+        """Refine one whole-image mask (global + local pass, any size).
 
-        ``on_step(t, mask)`` receives the global pass's mask after each step
-        ((S, S) float in [0, 1]), e.g. to draw the diffusion steps (of every pass).
+        Args:
+            image, mask: arrays, Pillow images or file paths (module docstring).
+            on_step: ``on_step(t, mask)`` receives the global pass's mask after each step
+                ((S, S) float in [0, 1]), e.g. to draw the diffusion steps (every pass).
+            return_confidence: also return the network's confidence in its boundary:
+                the mean of ``2 |p - 0.5|`` of the last global step's probability within
+                2 px (at model_size) of its boundary, in [0, 1] (of the last pass; NaN
+                when the model did not run: a mask that fills the image, or one of at most
+                128 pixels, is returned unchanged).
+            foreground_value: 1 (default) or 255.
+            progress: show a progress bar (default: the Refiner's ``progress``).
+
+        Returns:
+            (H, W) uint8 in {0, foreground_value}, or ``(mask, confidence)``.
         """
+        self._check_foreground(foreground_value)
         if self.steps is not None:
             raise UserError("steps applies to refine_instances; refine runs the published "
                             "global + local schedule")
-        image = check_image(image)
-        coarse = check_masks(mask, image.shape[:2])
+        image = as_image(image)
+        coarse = as_masks(mask, image.shape[:2])
         if coarse.ndim != 2:
             raise UserError("refine takes one (H, W) mask; use refine_instances for several")
-        if coarse.all():
-            return np.ones(coarse.shape, np.uint8)
-        callback = None
-        if on_step is not None:
-            def callback(t: int, x: torch.Tensor) -> None:
+        last_prob: list[torch.Tensor] = []
+        global_steps = len(self.model.diffusion.default_steps) - 1
+        bar = self._progress(progress, "pass", self.passes * global_steps)
+
+        def callback(t: int, x: torch.Tensor) -> None:
+            last_prob[:] = [x[0, 0]]
+            bar.advance()
+            if on_step is not None:
                 on_step(t, x[0, 0].float().cpu().numpy())
+
         saved_mode = self.model.test_cfg.get("mode")
         self.model.test_cfg["mode"] = SEMANTIC
         try:
             img = self._tensor(image)
             out = torch.from_numpy(coarse).to(self.device)
-            for _ in range(self.passes):
-                if bool(out.all()):
-                    break
+            patches_done = [0]  # patches of the passes before this one
+            for i in range(self.passes):
+                if bool(out.all()) or int(out.sum()) <= MIN_FOREGROUND_PIXELS:
+                    break  # nothing to refine; the semantic path would erase a tiny mask
                 self._reseed()
+                steps_done = (i + 1) * global_steps
+
+                def on_patches(done: int, total: int, steps_done=steps_done) -> None:
+                    bar.set_total(self.passes * global_steps + patches_done[0] + total)
+                    bar.advance_to(steps_done + patches_done[0] + done)
+                    if done == total:
+                        patches_done[0] += total
+
                 with self._autocast():
-                    out = self.model.refine_semantic(img, out, on_step=callback)
+                    out = self.model.refine_semantic(img, out, on_step=callback,
+                                                     on_patches=on_patches)
         finally:
             self.model.test_cfg["mode"] = saved_mode
-        return out.cpu().numpy().astype(np.uint8)
+            bar.close()
+        refined = out.cpu().numpy().astype(np.uint8) * np.uint8(foreground_value)
+        if not return_confidence:
+            return refined
+        confidence = boundary_confidence(last_prob[0]) if last_prob else float("nan")
+        return refined, confidence
 
     @torch.inference_mode()
-    def refine_instances(self, image: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        """Refine N instance masks of one image -> (N, H, W) uint8 {0, 1}.
+    def refine_instances(self, image: ImageInput, masks: MaskInput, *,
+                         foreground_value: int = 1, progress: bool | None = None,
+                         on_instances: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Refine N instance masks of one image -> (N, H, W) uint8 {0, foreground_value}.
 
         Instances smaller than the config's ``area_thr`` (512 px) are returned unchanged.
+        ``on_instances(done, total)`` is called as chunks of instances finish.
         """
-        image = check_image(image)
-        coarse = check_masks(masks, image.shape[:2])
+        self._check_foreground(foreground_value)
+        image = as_image(image)
+        coarse = as_masks(masks, image.shape[:2])
         if coarse.ndim == 2:
             coarse = coarse[None]
         if len(coarse) == 0:
             return np.zeros((0, *image.shape[:2]), np.uint8)
+        bar = self._progress(progress, "instance", len(coarse))
+
+        def report(done: int, total: int) -> None:
+            bar.advance_to(done)
+            if on_instances is not None:
+                on_instances(done, total)
+
         self._reseed()
-        with self._autocast():
-            out = self.model.refine_instances(self._tensor(image),
-                                              torch.from_numpy(coarse).to(self.device))
-        return out.cpu().numpy().astype(np.uint8)
+        try:
+            with self._autocast():
+                out = self.model.refine_instances(self._tensor(image),
+                                                  torch.from_numpy(coarse).to(self.device),
+                                                  on_instances=report)
+        finally:
+            bar.close()
+        return out.cpu().numpy().astype(np.uint8) * np.uint8(foreground_value)

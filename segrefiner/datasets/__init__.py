@@ -3,7 +3,6 @@ from segrefiner.datasets import transforms  # noqa: F401  (registers the transfo
 from segrefiner.datasets.datasets import (
     BIGDataset,
     COCOResultsDataset,
-    DecodeCoarseInstances,
     DISDataset,
     FolderRefineDataset,
     HRCollectionDataset,
@@ -11,6 +10,6 @@ from segrefiner.datasets.datasets import (
 )
 
 __all__ = [
-    "BIGDataset", "COCOResultsDataset", "DISDataset", "DecodeCoarseInstances",
+    "BIGDataset", "COCOResultsDataset", "DISDataset",
     "FolderRefineDataset", "HRCollectionDataset", "LVISRefineDataset",
 ]

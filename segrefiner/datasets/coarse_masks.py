@@ -1,13 +1,13 @@
 """Synthetic coarse masks from accurate ones (the LR training perturbation).
 
-Two stages, as the official training code:
+Two steps, as the official training code:
 
 1. :func:`modify_contours` - for every contour of the mask with at least 10 vertices,
    drop a consecutive run of ``regional_sample_rate`` of its vertices, keep a random
    ``sample_rate`` share of the rest (in order) and fill the resulting polygons.
 2. :func:`perturb_mask` - rounds of four random rectangles, each dilated or eroded with
    a random 3..9 rectangle / ellipse kernel (sometimes after flipping its centre pixel),
-   until the IoU with the stage-1 mask (not the GT) falls below ``iou_target``, for at
+   until the IoU with the step-1 mask (not the GT) falls below ``iou_target``, for at
    most ``max_rounds`` rounds.
 
 Not official: :func:`smooth_mask`, a low-pass error (blur, threshold) such as a model

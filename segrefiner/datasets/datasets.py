@@ -9,11 +9,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmengine.dataset import BaseDataset
 
-from segrefiner.datasets.io import IMAGE_SUFFIXES, segmentation_to_mask
-from segrefiner.registry import DATASETS, TRANSFORMS
+from segrefiner.datasets.io import IMAGE_SUFFIXES
+from segrefiner.datasets.pairing import pair_by_name
+from segrefiner.registry import DATASETS
 from segrefiner.utils.errors import UserError
 from segrefiner.utils.io import read_json
 
@@ -58,17 +58,6 @@ class LVISRefineDataset(BaseDataset):
                 for img in data["images"] if instances[img["id"]]]
 
 
-def pair_by_stem(img_dir: Path, mask_dir: Path,
-                 mask_suffix: str = ".png") -> list[tuple[Path, Path]]:
-    """(image, mask) pairs of files with the same stem; images without masks are skipped."""
-    pairs = []
-    for img_path in sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-        mask_path = mask_dir / f"{img_path.stem}{mask_suffix}"
-        if mask_path.is_file():
-            pairs.append((img_path, mask_path))
-    return pairs
-
-
 @DATASETS.register_module()
 class FolderRefineDataset(BaseDataset):
     """Custom data: ``<root>/images/NAME.*``, ``<root>/masks/NAME.png`` [, ``coarse/NAME.png``].
@@ -89,7 +78,8 @@ class FolderRefineDataset(BaseDataset):
         for root in roots:
             img_dir = _require_dir(root / self.img_dir, "image")
             mask_dir = _require_dir(root / self.mask_dir, "mask")
-            for img_path, mask_path in pair_by_stem(img_dir, mask_dir):
+            pairs, _ = pair_by_name(img_dir, mask_dir, IMAGE_SUFFIXES, (".png",))
+            for _, img_path, mask_path in pairs:
                 item = dict(img_path=str(img_path), gt_mask_path=str(mask_path),
                             name=img_path.stem, out_name=f"{img_path.stem}.png")
                 if self.coarse_dir:
@@ -125,30 +115,36 @@ class COCOResultsDataset(BaseDataset):
     """Test set for instance refinement: images + a COCO results JSON of any model.
 
     Args:
-        coarse_file: results list (image_id, category_id, segmentation RLE / polygons,
-            score [, bbox]).
+        results_file: a COCO results JSON: a list of (image_id, category_id,
+            segmentation RLE / polygons, score [, bbox]); ``coarse_file`` is accepted as
+            an alias.
         ann_file: COCO / LVIS annotations giving each image's file (and, for evaluation,
             the ground truth). Without it, images are ``<img prefix>/<image_id:012d>.jpg``.
         skip_missing_images: skip (and count) detections whose image is not found
             instead of failing.
-    Images without detections are skipped.
+    Images without detections are skipped. Each item's ``indices`` are its detections'
+    positions in the results file (to write refined results in the input's order).
     """
 
-    def __init__(self, *args, coarse_file: str = "", skip_missing_images: bool = False,
-                 **kwargs) -> None:
-        self.coarse_file, self.skip_missing_images = coarse_file, skip_missing_images
+    def __init__(self, *args, results_file: str = "", skip_missing_images: bool = False,
+                 coarse_file: str = "", **kwargs) -> None:
+        if coarse_file and results_file and coarse_file != results_file:
+            raise UserError(f"give results_file or coarse_file, not both ({results_file}, "
+                            f"{coarse_file})")
+        self.results_file = results_file or coarse_file
+        self.skip_missing_images = skip_missing_images
         self.num_skipped = 0
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> list[dict]:
-        results = read_json(self.coarse_file, "coarse results")
+        results = read_json(self.results_file, "coarse results")
         if not isinstance(results, list):
-            raise UserError(f"{self.coarse_file}: expected a list of results")
+            raise UserError(f"{self.results_file}: expected a list of results")
         by_image = defaultdict(list)
         for i, det in enumerate(results):
             if not isinstance(det, dict) or not {"image_id", "segmentation"} <= set(det):
-                raise UserError(f"{self.coarse_file}: result {i} lacks image_id or segmentation")
-            by_image[det["image_id"]].append(det)
+                raise UserError(f"{self.results_file}: result {i} lacks image_id or segmentation")
+            by_image[det["image_id"]].append((i, det))
         root = Path(self.data_prefix.get("img", ""))
         paths = {}
         if self.ann_file:
@@ -168,32 +164,16 @@ class COCOResultsDataset(BaseDataset):
                                 "skip_missing_images=True in a config)")
             if not img_path.is_file():
                 img_path = root / Path(rel).name
-            dets = by_image[img_id]
+            indices = [i for i, _ in by_image[img_id]]
+            dets = [det for _, det in by_image[img_id]]
             items.append(dict(img_path=str(img_path), img_id=img_id, detections=dets,
+                              indices=indices,
                               segmentations=[d["segmentation"] for d in dets],
                               scores=np.array([d.get("score", 1.0) for d in dets], np.float64),
                               labels=np.array([d.get("category_id", 0) for d in dets], np.int64),
                               bboxes=np.array([d.get("bbox", [0, 0, 0, 0]) for d in dets],
                                               np.float64).reshape(-1, 4)))
         return items
-
-
-@TRANSFORMS.register_module()
-class DecodeCoarseInstances(BaseTransform):
-    """``segmentations`` (RLE or polygons) -> ``coarse_masks`` (N, H, W) uint8 {0,1}."""
-
-    def transform(self, results: dict) -> dict:
-        h, w = results["img"].shape[:2]
-        masks = []
-        for seg in results["segmentations"]:
-            mask = segmentation_to_mask(seg, h, w)
-            if mask.shape != (h, w):
-                raise UserError(f"{results['img_path']}: a detection mask is {mask.shape[::-1]}, "
-                                f"the image {w}x{h}")
-            masks.append(mask)
-        stacked = np.stack(masks) if masks else np.zeros((0, h, w))
-        results["coarse_masks"] = stacked.astype(np.uint8)
-        return results
 
 
 @DATASETS.register_module()

@@ -1,73 +1,153 @@
-"""Reading images and masks with clear errors.
+"""Reading images and masks: the one reader of each, with one-line errors.
 
-Masks may be 8-bit, 16-bit, RGB(A) or palette PNGs: they are binarised at half their
-dtype's range (8-bit >= 128, 16-bit >= 32768); a colour mask counts a pixel as
-foreground when any channel is at or above that level; a palette PNG is read by index
-(index > 0 is foreground). Bool and 0/1 arrays are taken as they are.
+Images: any format Pillow reads, turned upright by their EXIF orientation, (H, W, 3)
+uint8 RGB; a truncated or corrupt file is refused (never refined half grey).
+
+Masks are binarised by one rule set (:func:`binarize_mask`, :func:`mask_from_pil`):
+
+- bool arrays as they are; integer masks whose values are only 0 and 1 at >= 1;
+- 8-bit at >= 128, 16-bit at >= 32768 (half the dtype's range); float at >= 0.5 when
+  within [0, 1], else >= 128;
+- colour (RGB): a pixel is foreground when any channel is at or above that level;
+- with an alpha channel (RGBA, LA) that is not uniform, the alpha channel is the mask
+  (a transparent cutout, as background removers and editors write it); a one-line
+  :class:`MaskWarning` says so when the colour channels would give another binary mask;
+- palette PNGs by index: index > 0 is foreground.
+
+The same function reads masks for ``segrefiner refine``, the datasets and the evaluation
+scripts, so every tool sees the same mask in a file.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from segrefiner.utils.errors import UserError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+EXIF_ORIENTATION = 0x0112  # the EXIF tag of the orientation
+
+
+class MaskWarning(UserWarning):
+    """A mask file or array was read in a way its user may not expect (one line)."""
+
+
+def open_picture(path: str | Path, what: str) -> Image.Image:
+    """The fully decoded, upright (EXIF orientation applied) Pillow image of ``path``;
+    UserError naming the file when it is missing, not an image, truncated or corrupt."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such {what} file")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            upright = im
+            if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
+                upright = ImageOps.exif_transpose(im)
+    except UnidentifiedImageError:
+        raise UserError(f"{path}: not an image file") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        reason = "truncated" if "truncated" in str(err).lower() else "corrupt"
+        raise UserError(f"{path}: the {what} file is {reason} ({err})") from None
+    except Image.DecompressionBombError as err:
+        raise UserError(f"{path}: {err}") from None
+    if upright.width == 0 or upright.height == 0:
+        raise UserError(f"{path}: the {what} is empty")
+    return upright
+
+
+def image_from_pil(im: Image.Image) -> np.ndarray:
+    """A Pillow image -> (H, W, 3) uint8 RGB (16-bit and float grey scaled to 8 bits)."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        grey = np.asarray(im).astype(np.float64)
+        top = 65535.0 if grey.max(initial=0) > 255 else 255.0
+        grey = np.clip(grey / top * 255 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if im.mode == "F":
+        grey = np.nan_to_num(np.asarray(im, np.float64))
+        top = 1.0 if grey.max(initial=0) <= 1 else 255.0
+        grey = np.clip(grey / top * 255 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.asarray(im.convert("RGB"))
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """(H, W, 3) uint8 RGB; UserError naming the file when it cannot be read."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such image file")
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise UserError(f"{path}: not a readable image (corrupt or not an image)")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    """(H, W, 3) uint8 RGB, upright; UserError naming the file when it cannot be read."""
+    return np.require(image_from_pil(open_picture(path, "image")), requirements=("C", "W"))
+
+
+def _threshold(values: np.ndarray, source: str) -> np.ndarray:
+    """One channel (H, W) of any dtype -> bool at half its range (module rules)."""
+    if values.dtype == bool:
+        return values
+    if values.dtype.kind == "f":
+        if not np.isfinite(values).all():
+            raise UserError(f"{source}: mask holds NaN or infinite values")
+        return values >= 0.5 if values.max(initial=0) <= 1 else values >= 128
+    if values.dtype == np.uint16:
+        return values >= 32768
+    if values.dtype.kind in "iu":
+        top = values.max(initial=0)
+        if top > 255:
+            return values >= 32768
+        return values >= 128 if top > 1 else values >= 1
+    raise UserError(f"{source}: unsupported mask dtype {values.dtype}")
+
+
+def _colour_mask(colour: np.ndarray, source: str) -> np.ndarray:
+    """(H, W, C) colour channels -> bool: any channel at or above half range."""
+    return _threshold(colour.max(axis=2), source)
 
 
 def binarize_mask(mask: np.ndarray, source: str = "mask") -> np.ndarray:
-    """Any mask array -> (H, W) bool (see the module docstring for the rules)."""
+    """Any mask array -> (H, W) bool (module rules). (H, W, 2) is grey + alpha, (H, W, 4)
+    RGBA; the alpha channel is used where it is not uniform."""
     mask = np.asarray(mask)
-    if mask.ndim == 3:
-        if mask.shape[2] == 4:
-            mask = mask[:, :, :3]
-        mask = mask.max(axis=2)
+    if mask.ndim == 3 and mask.shape[2] in (2, 4):
+        alpha = mask[:, :, -1]
+        colour = mask[:, :, :-1]
+        if alpha.size and alpha.min() != alpha.max():
+            alpha_mask = _threshold(alpha, source)
+            colour_binary = np.unique(colour).size <= 2 and colour.min() != colour.max()
+            if colour_binary and not np.array_equal(_colour_mask(colour, source), alpha_mask):
+                warnings.warn(f"{source}: the alpha channel and the colour channels hold "
+                              "different masks; using the alpha channel", MaskWarning,
+                              stacklevel=2)
+            return alpha_mask
+        return _colour_mask(colour, source)
+    if mask.ndim == 3 and mask.shape[2] in (1, 3):
+        return _colour_mask(mask, source)
     if mask.ndim != 2:
-        raise UserError(f"{source}: a mask must be 2-D, got shape {mask.shape}")
-    if mask.dtype == bool:
-        return mask
-    if mask.dtype.kind == "f":
-        if not np.isfinite(mask).all():
-            raise UserError(f"{source}: mask holds NaN or infinite values")
-        return mask >= 0.5 if mask.max(initial=0) <= 1 else mask >= 128
-    if mask.dtype == np.uint16:
-        return mask >= 32768
-    if mask.dtype.kind in "iu":
-        return mask >= 128 if mask.max(initial=0) > 1 else mask >= 1
-    raise UserError(f"{source}: unsupported mask dtype {mask.dtype}")
+        raise UserError(f"{source}: a mask must be 2-D (or colour), got shape {mask.shape}")
+    return _threshold(mask, source)
+
+
+def mask_from_pil(im: Image.Image, source: str = "mask") -> np.ndarray:
+    """A Pillow image -> (H, W) bool (module rules; palette images by index > 0)."""
+    if im.mode == "P":
+        if "transparency" in im.info:
+            return binarize_mask(np.asarray(im.convert("RGBA")), source)
+        return np.asarray(im) > 0
+    if im.mode == "PA":
+        return binarize_mask(np.asarray(im.convert("RGBA")), source)
+    if im.mode == "1":
+        return np.asarray(im, dtype=bool)
+    if im.mode in ("I;16", "I;16B", "I;16L"):
+        return binarize_mask(np.asarray(im).astype(np.uint16), source)
+    if im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        im = im.convert("RGB")
+    return binarize_mask(np.asarray(im), source)
 
 
 def read_mask(path: str | Path) -> np.ndarray:
-    """A mask file -> (H, W) bool; UserError naming the file when it is not a mask."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such mask file")
-    if path.suffix.lower() == ".png":
-        from PIL import Image
-
-        try:
-            with Image.open(path) as im:
-                if im.mode == "P":
-                    return np.asarray(im) > 0
-        except OSError:
-            raise UserError(f"{path}: not a readable image (corrupt or not an image)") from None
-    mask = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if mask is None:
-        raise UserError(f"{path}: not a readable image (corrupt or not an image)")
-    return binarize_mask(mask, str(path))
+    """A mask file -> (H, W) bool (module rules); UserError naming the file when it is
+    not a readable, complete image."""
+    return np.require(mask_from_pil(open_picture(path, "mask"), str(path)),
+                      requirements=("C", "W"))
 
 
 def mask_png_bytes(mask: np.ndarray) -> bytes:

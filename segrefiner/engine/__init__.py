@@ -1,5 +1,4 @@
 """Training / testing engine parts on mmengine: hooks, optimizer wrapper, safe loading."""
-from segrefiner.engine import safe_checkpoints
 from segrefiner.engine.hooks import (
     NonFiniteLossError,
     NonFiniteLossHook,
@@ -8,10 +7,10 @@ from segrefiner.engine.hooks import (
 )
 from segrefiner.engine.loops import ResumableIterBasedTrainLoop
 from segrefiner.engine.optim_wrapper import AutocastOptimWrapper
-
-safe_checkpoints.install()
+from segrefiner.engine.safe_checkpoints import SafeCheckpointHook
 
 __all__ = [
     "AutocastOptimWrapper", "NonFiniteLossError", "NonFiniteLossHook",
-    "ResumableIterBasedTrainLoop", "SaveRefinedMasksHook", "TestProgressBarHook",
+    "ResumableIterBasedTrainLoop", "SafeCheckpointHook", "SaveRefinedMasksHook",
+    "TestProgressBarHook",
 ]

@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-from segrefiner.utils.errors import UserError
+from segrefiner.utils.config import read_config
 
 
 def setup_distributed(cfg: Config, launcher: str) -> None:
@@ -42,9 +42,7 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
 def load_config(path: str, options: dict | None = None, work_dir: str | None = None) -> Config:
     """Read a config, merge ``--cfg-options`` and set ``work_dir`` (default
     ``work_dirs/<config name>``); UserError when the file is missing."""
-    if not Path(path).is_file():
-        raise UserError(f"{path}: no such config file")
-    cfg = Config.fromfile(path)
+    cfg = read_config(path)
     if options:
         cfg.merge_from_dict(options)
     cfg.work_dir = work_dir or cfg.get("work_dir") or str(Path("work_dirs") / Path(path).stem)

@@ -1,26 +1,20 @@
-"""Scoring folders of mask PNGs (BIG, DIS) against ground truth, on all cores."""
+"""Scoring folders of mask PNGs (BIG, DIS) against ground truth, on all cores.
+
+Masks are read by :func:`segrefiner.datasets.io.read_mask`, as ``segrefiner refine``
+reads them."""
 from __future__ import annotations
 
 import os
 from multiprocessing import get_context
 from pathlib import Path
 
-import cv2
-import numpy as np
-
+from segrefiner.datasets.io import read_mask
+from segrefiner.datasets.pairing import pair_by_name
 from segrefiner.evaluation.functional.summary import iou_mba_record, sod_scores
 from segrefiner.utils.errors import UserError
 
 GT_SUFFIXES = ("_gt.png", ".png")
 PRED_SUFFIXES = ("_refine.png", ".png")
-
-
-def read_binary_mask(path: str | Path) -> np.ndarray:
-    """A mask image as (H, W) bool, ``>= 128`` (8-bit) as the official scripts."""
-    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if mask is None:
-        raise UserError(f"{path}: not a readable image")
-    return mask >= 128
 
 
 def detect_suffix(folder: Path, candidates: tuple[str, ...]) -> str:
@@ -45,17 +39,10 @@ def find_pairs(gt_dir: str | Path, pred_dir: str | Path, gt_suffix: str | None =
             raise UserError(f"{folder}: no such folder")
     gt_suffix = gt_suffix or detect_suffix(gt_dir, GT_SUFFIXES)
     pred_suffix = pred_suffix or detect_suffix(pred_dir, PRED_SUFFIXES)
-    pairs, missing = [], []
-    for gt_path in sorted(gt_dir.glob(f"*{gt_suffix}")):
-        name = gt_path.name[: -len(gt_suffix)]
-        pred_path = pred_dir / f"{name}{pred_suffix}"
-        if pred_path.is_file():
-            pairs.append((name, gt_path, pred_path))
-        else:
-            missing.append(pred_path)
+    pairs, missing = pair_by_name(gt_dir, pred_dir, (gt_suffix,), (pred_suffix,))
     if missing and not allow_missing:
-        raise UserError(f"{missing[0]}: no prediction for this ground truth "
-                        f"({len(missing)} of {len(missing) + len(pairs)} missing)")
+        raise UserError(f"{pred_dir / (missing[0] + pred_suffix)}: no prediction for this "
+                        f"ground truth ({len(missing)} of {len(missing) + len(pairs)} missing)")
     if not pairs:
         raise UserError(f"{pred_dir}: no predictions match the masks in {gt_dir}")
     return pairs
@@ -63,7 +50,7 @@ def find_pairs(gt_dir: str | Path, pred_dir: str | Path, gt_suffix: str | None =
 
 def _score_pair(args: tuple[Path, Path, bool]) -> dict:
     gt_path, pred_path, with_sod = args
-    gt, pred = read_binary_mask(gt_path), read_binary_mask(pred_path)
+    gt, pred = read_mask(gt_path), read_mask(pred_path)
     if gt.shape != pred.shape:
         raise UserError(f"{pred_path}: size {pred.shape[::-1]} differs from its ground truth "
                         f"{gt_path} {gt.shape[::-1]}")

@@ -19,7 +19,7 @@ import pycocotools.mask as mask_utils
 from lvis import LVIS, LVISEval, LVISResults
 from pycocotools.cocoeval import COCOeval
 
-from segrefiner import compat  # noqa: F401  (np.float for lvis)
+from segrefiner.compat import numpy_float_alias
 from segrefiner.evaluation.functional.boundary import DILATION_RATIO, mask_to_boundary
 
 IOU_TYPES = ("segm", "boundary")
@@ -147,7 +147,8 @@ def evaluate_lvis(gt: LVIS | str, results: list[dict] | str, iou_types: Sequence
         # The results are copied: LVISResults / loadRes add fields to them in place.
         lvis_dt = LVISResults(lvis_gt, copy.deepcopy(results), max_dets=max_dets)
         evaluator = InstanceLVISEval(lvis_gt, lvis_dt, iou_type, num_workers=num_workers)
-        evaluator.run()
+        with numpy_float_alias():  # lvis 0.5.3's accumulate uses np.float
+            evaluator.run()
         if verbose:
             evaluator.print_results()
         out[iou_type] = {k: float(v) for k, v in evaluator.get_results().items()}

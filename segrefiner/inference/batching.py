@@ -1,6 +1,6 @@
 """Running the denoiser in micro-batches without changing what is computed.
 
-The official code sends a whole chunk of up to ``batch_max`` crops through the
+The official code sends a whole chunk of up to ``batch_size`` crops through the
 denoiser at once, and draws its random numbers per chunk. On a CPU, large batches are
 slower per sample (2 cores, 256x256: 3.2 s per sample at batch 1, 3.8 s at batch 8,
 channels_last), so the forward pass may be split into micro-batches while the chunk,

@@ -2,17 +2,18 @@
 
 Each instance whose coarse area is at least ``area_thr`` is cropped around its tight box
 (expanded by ``pad_width``), resized to ``model_size``, refined by the sampler in chunks
-of at most ``batch_max`` and pasted back onto the full image. Smaller ones are kept.
+of at most ``batch_size`` and pasted back onto the full image. Smaller ones are kept.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, DiscreteDiffusion, NoiseSource
+from segrefiner.utils.boxes import tight_boxes
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class InstanceTestCfg:
 
     model_size: int = 256
     pad_width: int = 20
-    batch_max: int = 32
+    batch_size: int = 32  # crops per sampler chunk (official name: batch_max)
     area_thr: int = 512
 
 
@@ -32,13 +33,7 @@ def padded_boxes(masks: torch.Tensor, pad_width: int) -> torch.Tensor:
     ``x1, y1, x2, y2`` with exclusive ends (x2 = last column + 1).
     """
     h, w = masks.shape[-2:]
-    cols, rows = masks.any(dim=1), masks.any(dim=2)  # (N, W), (N, H)
-    col_idx = torch.arange(w, device=masks.device)
-    row_idx = torch.arange(h, device=masks.device)
-    x1 = torch.where(cols, col_idx, w).amin(dim=1)
-    x2 = torch.where(cols, col_idx, -1).amax(dim=1) + 1
-    y1 = torch.where(rows, row_idx, h).amin(dim=1)
-    y2 = torch.where(rows, row_idx, -1).amax(dim=1) + 1
+    x1, y1, x2, y2 = tight_boxes(masks).unbind(dim=1)
     boxes = torch.stack([x1 - pad_width, y1 - pad_width, x2 + pad_width, y2 + pad_width], dim=1)
     limits = torch.tensor([w, h, w, h], device=masks.device)
     return boxes.clamp(min=torch.zeros_like(limits), max=limits)
@@ -83,7 +78,8 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
 def refine_instances(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
                      coarse_masks: torch.Tensor, cfg: InstanceTestCfg = InstanceTestCfg(),
                      steps: Sequence[int] | None = None,
-                     noise: NoiseSource | None = None) -> torch.Tensor:
+                     noise: NoiseSource | None = None,
+                     on_instances: Callable[[int, int], None] | None = None) -> torch.Tensor:
     """Refine N instance masks of one image.
 
     Args:
@@ -91,9 +87,11 @@ def refine_instances(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torc
         diffusion: the sampler.
         img: (1, 3, H, W) normalised image.
         coarse_masks: (N, H, W) bool or {0, 1}.
-        cfg: model_size, pad_width, batch_max, area_thr.
+        cfg: model_size, pad_width, batch_size, area_thr.
         steps: sampling steps (default all, ``[5, ..., 0]``).
         noise: U(0,1) source; draws are taken chunk by chunk in input order.
+        on_instances: ``on_instances(done, total)`` after each chunk (instances kept as
+            they are count as done at the start).
 
     Returns:
         (N, H, W) uint8 in {0, 1}; instances with area < area_thr are returned unchanged.
@@ -102,11 +100,15 @@ def refine_instances(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torc
     out = masks.to(torch.uint8).clone()
     height, width = masks.shape[-2:]
     refined = torch.nonzero(masks.sum(dim=(1, 2)) >= cfg.area_thr).flatten()
-    if len(refined) == 0:
-        return out
-    for chunk in refined.split(cfg.batch_max):
+    done = len(masks) - len(refined)
+    if on_instances is not None:
+        on_instances(done, len(masks))
+    for chunk in refined.split(cfg.batch_size) if len(refined) else ():
         boxes = padded_boxes(masks[chunk], cfg.pad_width)
         img_crops, mask_crops = crop_and_resize(img, masks[chunk], boxes, cfg.model_size)
         probs, _ = diffusion.sample(denoiser, img_crops, mask_crops, steps, noise)
         out[chunk] = paste_back(probs, boxes, height, width).to(torch.uint8)
+        done += len(chunk)
+        if on_instances is not None:
+            on_instances(done, len(masks))
     return out

@@ -1,4 +1,5 @@
-"""Semantic / high-resolution refinement (BIG, DIS, HR model): global + local.
+"""The semantic path (one whole-image mask, any resolution: BIG, DIS, the HR model):
+a global pass, then a local pass.
 
 Global: the whole image and coarse mask resized to ``model_size`` run the steps
 ``[T-1, ..., 1]``; the result is upsampled to full size and thresholded. Local: where the
@@ -15,6 +16,7 @@ full resolution that is the input pixel, not its downsampled cell).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +25,7 @@ import torch.nn.functional as F
 from segrefiner.diffusion import Denoiser, DiscreteDiffusion, NoiseSource, StepCallback
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
+PatchCallback = Callable[[int, int], None]  # (patches done, patches in all)
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class SemanticTestCfg:
     model_size: int = 256
     fine_prob_thr: float = 0.9
     iou_thr: float = 0.3
-    batch_max: int = 32
+    batch_size: int = 32  # patches per sampler chunk (official name: batch_max)
     local_step: int | None = None  # the local pass's diffusion step; None: the last (official)
     cover_boundary: bool = False  # also patch every stretch of the global mask's boundary
     local_band: int | None = None  # local results only this many pixels from that boundary
@@ -157,22 +160,92 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
 
 
 
+def global_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
+                mask: torch.Tensor, cfg: SemanticTestCfg, noise: NoiseSource | None = None,
+                on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole image at ``model_size``: steps ``[T-1, ..., 1]``.
+
+    img: (1, 3, H, W) normalised; mask: (H, W) bool. Returns the global mask (H, W) bool
+    (upsampled by nearest, thresholded at 0.5; with ``keep_coarse_detail`` cells the pass
+    left unchanged keep the input's pixels) and the accumulated fine probability (S, S).
+    """
+    height, width = mask.shape
+    size = cfg.model_size
+    # Floor-index nearest resize ('nearest', not 'nearest-exact'), as the official code.
+    img_small = F.interpolate(img, (size, size), mode="nearest")
+    mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")
+    prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small,
+                                             diffusion.default_steps[:-1], noise,
+                                             on_step=on_step)
+    global_mask = F.interpolate(prob_small, (height, width), mode="nearest")[0, 0] >= 0.5
+    if cfg.keep_coarse_detail:
+        changed_small = (prob_small >= 0.5) != (mask_small >= 0.5)
+        changed = F.interpolate(changed_small.float(), (height, width), mode="nearest")[0, 0] > 0
+        global_mask = torch.where(changed, global_mask, mask)
+    return global_mask, fine_prob[0, 0]
+
+
+def local_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
+               global_mask: torch.Tensor, fine_prob: torch.Tensor, cfg: SemanticTestCfg,
+               noise: NoiseSource | None = None,
+               on_patches: PatchCallback | None = None) -> torch.Tensor:
+    """Full-resolution ``model_size`` patches where the global pass was unsure (and, with
+    ``cover_boundary``, along its whole boundary), refined at one step and averaged.
+
+    img: (1, 3, H, W) normalised, H and W >= model_size; global_mask: (H, W) bool;
+    fine_prob: (S, S) from :func:`global_pass`. ``on_patches(done, total)`` after each
+    chunk. Returns (H, W) uint8 {0, 1}.
+    """
+    height, width = global_mask.shape
+    needs_boundary = cfg.cover_boundary or cfg.local_band is not None
+    boundary = mask_boundary(global_mask) if needs_boundary else None
+    boxes = select_patches(global_mask, fine_prob, cfg, boundary)
+    if on_patches is not None:
+        on_patches(0, len(boxes))
+    if len(boxes) == 0:
+        return global_mask.to(torch.uint8)
+    prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
+    count = torch.zeros((height, width), dtype=torch.float32, device=img.device)
+    step = diffusion.default_steps[-1:] if cfg.local_step is None else [cfg.local_step]
+    done = 0
+    for chunk in boxes.split(cfg.batch_size):
+        coords = chunk.tolist()
+        img_patches = torch.cat([img[:, :, y1:y2, x1:x2] for x1, y1, x2, y2 in coords])
+        mask_patches = torch.stack(
+            [global_mask[y1:y2, x1:x2] for x1, y1, x2, y2 in coords])[:, None].to(img.dtype)
+        probs, _ = diffusion.sample(denoiser, img_patches, mask_patches, step, noise)
+        for (x1, y1, x2, y2), prob in zip(coords, probs[:, 0].float(), strict=True):
+            prob_sum[y1:y2, x1:x2] += prob
+            count[y1:y2, x1:x2] += 1
+        done += len(coords)
+        if on_patches is not None:
+            on_patches(done, len(boxes))
+    covered = count > 0
+    if cfg.local_band is not None:
+        covered &= dilate_square(boundary, cfg.local_band)
+    merged = torch.where(covered, prob_sum / count.clamp(min=1), global_mask.float())
+    return (merged >= 0.5).to(torch.uint8)
+
+
 def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
                     coarse_mask: torch.Tensor, cfg: SemanticTestCfg = SemanticTestCfg(),
                     noise: NoiseSource | None = None, local: bool = True,
-                    on_step: StepCallback | None = None) -> torch.Tensor:
-    """Refine one whole-image mask at any resolution.
+                    on_step: StepCallback | None = None,
+                    on_patches: PatchCallback | None = None) -> torch.Tensor:
+    """Refine one whole-image mask at any resolution: :func:`global_pass`, then
+    :func:`local_pass`.
 
     Args:
         denoiser: the denoising network.
         diffusion: the sampler.
         img: (1, 3, H, W) normalised image.
         coarse_mask: (H, W) bool or {0, 1}.
-        cfg: model_size, fine_prob_thr, iou_thr, batch_max.
+        cfg: the semantic path's settings.
         noise: U(0,1) source (one draw per global step but the last).
-        local: run the local (patch) pass; images smaller than model_size in either
-            side get the global pass only (the official code does not handle them).
+        local: run the local pass; images smaller than model_size in either side get the
+            global pass only (the official code does not handle them).
         on_step: ``on_step(t, x)`` after each global step (see DiscreteDiffusion.sample).
+        on_patches: ``on_patches(done, total)`` as the local pass goes.
 
     Returns:
         (H, W) uint8 in {0, 1}.
@@ -181,40 +254,7 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
     mask = coarse_mask.bool()
     if int(mask.sum()) <= MIN_FOREGROUND_PIXELS:
         return torch.zeros((height, width), dtype=torch.uint8, device=coarse_mask.device)
-    size = cfg.model_size
-    # Global pass: floor-index nearest resize ('nearest', not 'nearest-exact').
-    img_small = F.interpolate(img, (size, size), mode="nearest")
-    mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")
-    global_steps = diffusion.default_steps[:-1]
-    prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, global_steps, noise,
-                                             on_step=on_step)
-    global_mask = F.interpolate(prob_small, (height, width), mode="nearest")[0, 0] >= 0.5
-    if cfg.keep_coarse_detail:
-        changed_small = (prob_small >= 0.5) != (mask_small >= 0.5)
-        changed = F.interpolate(changed_small.float(), (height, width), mode="nearest")[0, 0] > 0
-        global_mask = torch.where(changed, global_mask, mask)
-    if not local or height < size or width < size:
+    global_mask, fine_prob = global_pass(denoiser, diffusion, img, mask, cfg, noise, on_step)
+    if not local or height < cfg.model_size or width < cfg.model_size:
         return global_mask.to(torch.uint8)
-
-    needs_boundary = cfg.cover_boundary or cfg.local_band is not None
-    boundary = mask_boundary(global_mask) if needs_boundary else None
-    boxes = select_patches(global_mask, fine_prob[0, 0], cfg, boundary)
-    if len(boxes) == 0:
-        return global_mask.to(torch.uint8)
-    prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
-    count = torch.zeros((height, width), dtype=torch.float32, device=img.device)
-    last_step = diffusion.default_steps[-1:] if cfg.local_step is None else [cfg.local_step]
-    for chunk in boxes.split(cfg.batch_max):
-        coords = chunk.tolist()
-        img_patches = torch.cat([img[:, :, y1:y2, x1:x2] for x1, y1, x2, y2 in coords])
-        mask_patches = torch.stack(
-            [global_mask[y1:y2, x1:x2] for x1, y1, x2, y2 in coords])[:, None].to(img.dtype)
-        probs, _ = diffusion.sample(denoiser, img_patches, mask_patches, last_step, noise)
-        for (x1, y1, x2, y2), prob in zip(coords, probs[:, 0].float(), strict=True):
-            prob_sum[y1:y2, x1:x2] += prob
-            count[y1:y2, x1:x2] += 1
-    covered = count > 0
-    if cfg.local_band is not None:
-        covered &= dilate_square(boundary, cfg.local_band)
-    merged = torch.where(covered, prob_sum / count.clamp(min=1), global_mask.float())
-    return (merged >= 0.5).to(torch.uint8)
+    return local_pass(denoiser, diffusion, img, global_mask, fine_prob, cfg, noise, on_patches)

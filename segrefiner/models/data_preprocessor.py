@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from mmengine.model import BaseDataPreprocessor
 
@@ -29,6 +30,12 @@ class RefinerDataPreprocessor(BaseDataPreprocessor):
     def normalize(self, img: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) RGB in [0, 255] -> normalised float32."""
         return (img.float() - self.mean) / self.std
+
+    def image_tensor(self, image: np.ndarray) -> torch.Tensor:
+        """(H, W, 3) uint8 RGB array -> (1, 3, H, W) normalised float32 on this module's
+        device."""
+        img = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
+        return self.normalize(img.to(self.mean.device))
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)

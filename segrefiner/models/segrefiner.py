@@ -1,7 +1,7 @@
 """SegRefiner: the mmengine model (training loss and refinement) around DenoiseUNet."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from mmengine.model import BaseModel
@@ -9,11 +9,27 @@ from mmengine.model import BaseModel
 from segrefiner.diffusion import DiscreteDiffusion, NoiseSource, StepCallback, TorchNoise
 from segrefiner.inference.batching import MicroBatchDenoiser, default_forward_batch
 from segrefiner.inference.instance import InstanceTestCfg, refine_instances
-from segrefiner.inference.semantic import SemanticTestCfg, refine_semantic
+from segrefiner.inference.semantic import PatchCallback, SemanticTestCfg, refine_semantic
+from segrefiner.modes import INSTANCE, SEMANTIC
 from segrefiner.registry import MODELS
 from segrefiner.structures import RefineDataSample
 
-INSTANCE, SEMANTIC = "instance", "semantic"
+# Official spellings of test_cfg keys, accepted as aliases of the names used here.
+TEST_CFG_ALIASES = {"batch_max": "batch_size"}
+
+
+def test_settings(test_cfg: dict, fields: dict) -> dict:
+    """The entries of ``test_cfg`` that are ``fields`` (a dataclass's), aliases resolved;
+    ValueError when an alias and its name are both given with different values."""
+    settings = {}
+    for key, value in test_cfg.items():
+        name = TEST_CFG_ALIASES.get(key, key)
+        if name not in fields:
+            continue
+        if name in settings and settings[name] != value:
+            raise ValueError(f"test_cfg: {key}={value!r} contradicts {name}={settings[name]!r}")
+        settings[name] = value
+    return settings
 
 
 @MODELS.register_module()
@@ -26,12 +42,13 @@ class SegRefiner(BaseModel):
         loss_mask: config of the mask loss (BCE with logits).
         loss_texture: config of the texture loss (Sobel L1, weight 5).
         test_cfg: refinement settings; ``mode`` is ``'instance'`` (crops per instance:
-            model_size, pad_width, batch_max, area_thr) or ``'semantic'`` (global + local:
-            model_size, fine_prob_thr, iou_thr, batch_max); ``steps`` (optional, instance
-            path) runs the first N steps only, or a strictly descending list of steps (a
-            strided schedule such as ``[5, 2, 0]``); ``forward_batch`` (optional) splits
-            the denoiser's forward into micro-batches of that size without changing the
-            chunks or the random draws (default: 1 on CPU, the whole chunk on GPU).
+            :class:`InstanceTestCfg`) or ``'semantic'`` (global + local pass:
+            :class:`SemanticTestCfg`); ``batch_size`` (official name ``batch_max``) is the
+            crops / patches per sampler chunk; ``steps`` (optional, instance path) runs the
+            first N steps only, or a strictly descending list of steps (a strided schedule
+            such as ``[5, 2, 0]``); ``micro_batch_size`` (optional) splits the denoiser's
+            forward into micro-batches of that size without changing the chunks or the
+            random draws (default: 1 on CPU, the whole chunk on GPU).
         train_cfg: training settings; ``coarse_end_prob`` (optional, default 0: the
             official uniform steps) is the share of samples trained at the coarse end
             ``t = T-1``, the rest uniform over all steps (the local pass of the compact
@@ -136,35 +153,38 @@ class SegRefiner(BaseModel):
         return self
 
     def refining_denoiser(self) -> MicroBatchDenoiser:
-        """The denoiser as refinement calls it: in micro-batches of ``forward_batch``."""
-        size = self.test_cfg.get("forward_batch")
+        """The denoiser as refinement calls it: in micro-batches of ``micro_batch_size``."""
+        size = self.test_cfg.get("micro_batch_size")
         if size is None:
             size = default_forward_batch(next(self.denoise_model.parameters()).device)
         return MicroBatchDenoiser(self.denoise_model, size)
 
     def instance_cfg(self) -> InstanceTestCfg:
-        keys = InstanceTestCfg.__dataclass_fields__
-        return InstanceTestCfg(**{k: v for k, v in self.test_cfg.items() if k in keys})
+        return InstanceTestCfg(**test_settings(self.test_cfg, InstanceTestCfg.__dataclass_fields__))
 
     def semantic_cfg(self) -> SemanticTestCfg:
-        keys = SemanticTestCfg.__dataclass_fields__
-        return SemanticTestCfg(**{k: v for k, v in self.test_cfg.items() if k in keys})
+        return SemanticTestCfg(**test_settings(self.test_cfg, SemanticTestCfg.__dataclass_fields__))
 
     @torch.inference_mode()
     def refine_instances(self, img: torch.Tensor, coarse_masks: torch.Tensor,
                          steps: int | Sequence[int] | None = None,
-                         noise: NoiseSource | None = None) -> torch.Tensor:
+                         noise: NoiseSource | None = None,
+                         on_instances: Callable[[int, int], None] | None = None,
+                         ) -> torch.Tensor:
         """(1, 3, H, W) normalised image, (N, H, W) masks -> (N, H, W) uint8 {0, 1}."""
         return refine_instances(self.refining_denoiser(), self.diffusion, img, coarse_masks,
-                                self.instance_cfg(), self.resolve_steps(steps), noise or self.noise)
+                                self.instance_cfg(), self.resolve_steps(steps), noise or self.noise,
+                                on_instances)
 
     @torch.inference_mode()
     def refine_semantic(self, img: torch.Tensor, coarse_mask: torch.Tensor,
                         noise: NoiseSource | None = None,
-                        on_step: StepCallback | None = None) -> torch.Tensor:
+                        on_step: StepCallback | None = None,
+                        on_patches: PatchCallback | None = None) -> torch.Tensor:
         """(1, 3, H, W) normalised image, (H, W) mask -> (H, W) uint8 {0, 1}."""
         return refine_semantic(self.refining_denoiser(), self.diffusion, img, coarse_mask,
-                               self.semantic_cfg(), noise or self.noise, on_step=on_step)
+                               self.semantic_cfg(), noise or self.noise, on_step=on_step,
+                               on_patches=on_patches)
 
     def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
         """Refine each sample's ``coarse_masks`` (instance) or ``coarse_mask`` (semantic)."""

@@ -42,7 +42,7 @@ def test_lvis_dataset_samples_one_instance_per_access():
 
 
 def test_folder_dataset_pairs_by_stem_and_trains_online():
-    pipeline = pipeline_of("segrefiner/segrefiner_compact_realsets.py", "train_pipeline")
+    pipeline = pipeline_of("segrefiner/segrefiner_compact_train.py", "train_pipeline")
     ds = DATASETS.build(dict(type="FolderRefineDataset", roots=[str(FIXTURES / "folder")],
                              pipeline=pipeline))
     assert len(ds) == 4
@@ -104,7 +104,7 @@ def make_results(tmp_path, drop_image: bool = False) -> str:
 
 def test_coco_results_dataset_decodes_polygons_and_passes_meta_through(tmp_path):
     pipeline = pipeline_of("_base_/datasets/coco_test.py", "test_pipeline")
-    ds = DATASETS.build(dict(type="COCOResultsDataset", coarse_file=make_results(tmp_path),
+    ds = DATASETS.build(dict(type="COCOResultsDataset", results_file=make_results(tmp_path),
                              ann_file=str(FIXTURES / "lvis/lvis_mini3.json"),
                              data_prefix=dict(img=str(FIXTURES / "lvis")),
                              pipeline=pipeline, test_mode=True))
@@ -119,7 +119,7 @@ def test_coco_results_dataset_decodes_polygons_and_passes_meta_through(tmp_path)
 
 def test_coco_results_for_missing_images_fail_or_are_counted(tmp_path):
     coarse = make_results(tmp_path, drop_image=True)
-    cfg = dict(type="COCOResultsDataset", coarse_file=coarse,
+    cfg = dict(type="COCOResultsDataset", results_file=coarse,
                ann_file=str(FIXTURES / "lvis/lvis_mini3.json"),
                data_prefix=dict(img=str(FIXTURES / "lvis")), pipeline=[], test_mode=True)
     with pytest.raises(UserError, match="image_id 999"):

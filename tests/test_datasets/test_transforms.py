@@ -62,7 +62,7 @@ def test_mask_png_is_0_255_and_reads_back_as_the_same_mask(tmp_path):
 def test_unreadable_files_are_named(tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_text("hello")
-    with pytest.raises(UserError, match=r"bad\.png: not a readable image"):
+    with pytest.raises(UserError, match=r"bad\.png: not an image file$"):
         read_mask(bad)
     with pytest.raises(UserError, match=r"nothere\.jpg: no such image file"):
         read_image(tmp_path / "nothere.jpg")

@@ -1,43 +1,61 @@
-"""Every config file in configs/segrefiner/ loads and names only registered components."""
+"""Every config file in the tree loads, names only registered components and builds its
+model; the compact training recipe's knobs are the entries its comments name."""
 from __future__ import annotations
 
 import pytest
+import torch
 from helpers import REPO
 from mmengine.config import Config
 
-from segrefiner.registry import MODELS, PARAM_SCHEDULERS
+from segrefiner.registry import DATASETS, MODELS, PARAM_SCHEDULERS, TRANSFORMS
 
-CONFIGS = sorted((REPO / "configs/segrefiner").glob("*.py"))
+CONFIGS = sorted([*(REPO / "configs").rglob("*.py"), *(REPO / "checkpoints").glob("*.py")])
+USER_CONFIGS = {"segrefiner_lr.py", "segrefiner_hr.py", "segrefiner_coco.py",
+                "segrefiner_big.py", "segrefiner_dis.py", "segrefiner_compact.py",
+                "segrefiner_compact_train.py", "segrefiner_tiny.py", "segrefiner_tiny_big.py",
+                "segrefiner_tiny_coco.py"}
 
 
-def test_the_config_folder_is_found():
-    assert {"segrefiner_lr.py", "segrefiner_compact_realsets.py"} <= {p.name for p in CONFIGS}
+def test_configs_segrefiner_holds_the_recipes_users_run():
+    assert {p.name for p in (REPO / "configs/segrefiner").glob("*.py")} == USER_CONFIGS
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
-def test_config_loads_with_registered_model_and_schedulers(path):
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: str(p.relative_to(REPO)))
+def test_config_loads_and_builds(path):
     cfg = Config.fromfile(str(path))
-    assert MODELS.get(cfg.model.type) is not None
     for scheduler in cfg.get("param_scheduler", []):
         assert PARAM_SCHEDULERS.get(scheduler["type"]) is not None, scheduler["type"]
+    for loader in ("train_dataloader", "test_dataloader"):
+        if loader in cfg:
+            dataset = cfg[loader]["dataset"]
+            assert DATASETS.get(dataset["type"]) is not None, dataset["type"]
+            for step in dataset.get("pipeline", []):
+                assert TRANSFORMS.get(step["type"]) is not None, step["type"]
+    if "model" in cfg:
+        model = MODELS.build(cfg.model)
+        assert sum(p.numel() for p in model.parameters()) > 0
+        assert model.mode in ("instance", "semantic")
 
 
-@pytest.mark.parametrize("stage", ["anneal", "mixed", "smooth", "hires", "restart", "coarse_end",
-                                   "coarse_end_long", "coarse_end_more",
-                                   "coarse_end_restart"])
-def test_annealed_stages_decay_to_zero_at_their_last_iteration(stage):
-    # A stage that sets anneal_iters must restate param_scheduler: the base file's list
-    # was built with the base's value (mmengine replaces lists whole).
-    cfg = Config.fromfile(str(REPO / f"configs/segrefiner/segrefiner_compact_{stage}.py"))
-    cosine = cfg.param_scheduler[-1]
-    assert cfg.train_cfg.max_iters == cosine.end and cosine.eta_min == 0.0
-    assert cfg.model.denoise_model.model_channels == 32  # the compact architecture
+def test_the_bundled_weights_config_is_the_compact_model():
+    bundled = Config.fromfile(str(REPO / "checkpoints/segrefiner_compact.py"))
+    compact = Config.fromfile(str(REPO / "configs/segrefiner/segrefiner_compact.py"))
+    assert bundled.model.to_dict() == compact.model.to_dict()
+    assert bundled.model.denoise_model.model_channels == 32
 
 
-def test_hires_stage_trains_at_the_size_it_refines_at():
-    cfg = Config.fromfile(str(REPO / "configs/segrefiner/segrefiner_compact_hires.py"))
-    pipeline = cfg.train_dataloader.dataset.pipeline
-    sizes = {t["size"] for t in pipeline if t["type"] in ("RandomPatchCrop", "ResizeTo")}
-    assert sizes == {cfg.model.test_cfg.model_size} == {256}
-    cosine = cfg.param_scheduler[-1]
-    assert cfg.train_cfg.max_iters == cosine.end and cosine.eta_min == 0.0
+def test_compact_recipe_knobs_are_overridable_entries():
+    cfg = Config.fromfile(str(REPO / "configs/segrefiner/segrefiner_compact_train.py"))
+    cfg.merge_from_dict({"model.train_cfg.coarse_end_prob": 0.9,
+                         "train_dataloader.dataset.pipeline.2.mild_prob": 0.5,
+                         "optim_wrapper.optimizer.lr": 5e-5, "param_scheduler.1.eta_min": 0.0,
+                         "train_cfg.max_iters": 4000, "param_scheduler.1.end": 4000})
+    coarse_step = cfg.train_dataloader.dataset.pipeline[2]
+    assert coarse_step.type == "GenerateCoarseMask" and coarse_step.mild_prob == 0.5
+    assert TRANSFORMS.build(coarse_step).mild_prob == 0.5
+    model = MODELS.build(cfg.model)
+    assert model.coarse_end_prob == 0.9
+    t = model.training_steps(4000, torch.device("cpu"))
+    assert 0.88 < float((t == 5).float().mean()) < 0.94  # 0.9 + 0.1 / 6 = 0.917
+    cosine = cfg.param_scheduler[1]
+    assert (cosine.begin, cosine.end) == (cfg.param_scheduler[0].end, cfg.train_cfg.max_iters)

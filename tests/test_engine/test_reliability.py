@@ -13,7 +13,6 @@ import pytest
 import torch
 from helpers import REPO
 
-import segrefiner.engine  # noqa: F401  (safe checkpoints)
 from segrefiner.utils import io as io_module
 from segrefiner.utils.checkpoint import CheckpointError, read_checkpoint
 from segrefiner.utils.io import write_bytes_atomic
@@ -116,3 +115,17 @@ def test_atomic_writes_get_the_usual_permissions(tmp_path):
     assert target.read_bytes() == b"data"
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~io_module._UMASK
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_importing_the_engine_patches_nothing_of_mmengine():
+    code = ("from mmengine.fileio.backends import LocalBackend\n"
+            "from mmengine.logging.history_buffer import HistoryBuffer\n"
+            "before = LocalBackend.put, HistoryBuffer.__getstate__\n"
+            "import segrefiner.engine, segrefiner.apis, segrefiner.evaluation.instance_eval\n"
+            "import numpy as np\n"
+            "assert (LocalBackend.put, HistoryBuffer.__getstate__) == before\n"
+            "assert not hasattr(np, 'float')\n"
+            "print('untouched')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "untouched", result.stderr

@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import math
 
-import cv2
 import numpy as np
 import pytest
 from helpers import FIXTURES
 
+from segrefiner.datasets.io import read_mask
 from segrefiner.evaluation.functional import (
-    binarize,
     boundary_accuracy,
     boundary_width,
     cumulative_iou,
@@ -25,7 +24,7 @@ EXPECTED = json.loads((METRICS / "expected.json").read_text())
 
 
 def read(name: str) -> np.ndarray:
-    return binarize(cv2.imread(str(METRICS / name), cv2.IMREAD_GRAYSCALE))
+    return read_mask(METRICS / name)
 
 
 @pytest.mark.parametrize("case", EXPECTED["mask_cases"], ids=lambda c: c["gt"])
@@ -46,10 +45,6 @@ def test_reference_dataset_values():
 def test_mba_radii_by_hand():
     assert mba_radii(480, 640) == [1, 1, 2, 2, 3]
     assert mba_radii(1600, 2048) == [1, 3, 5, 7, 9]
-
-
-def test_binarize_at_128():
-    assert binarize(np.array([0, 127, 128, 255], np.uint8)).tolist() == [False, False, True, True]
 
 
 def test_image_frame_is_a_boundary_for_boundary_iou_but_not_for_mba():

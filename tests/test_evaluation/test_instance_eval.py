@@ -105,3 +105,15 @@ def test_cocofied_lvis_keeps_only_coco_categories():
     for ann in cocofied["annotations"][:50]:
         original = by_seg[json.dumps(ann["segmentation"])]
         assert names[original["category_id"]] == coco_names[ann["category_id"]]
+
+
+def test_numpy_float_alias_exists_only_inside_its_block():
+    import numpy as np
+
+    import segrefiner.evaluation.instance_eval  # noqa: F401  (imports lvis)
+    from segrefiner.compat import numpy_float_alias
+
+    assert not hasattr(np, "float")
+    with numpy_float_alias():
+        assert np.float is float
+    assert not hasattr(np, "float")

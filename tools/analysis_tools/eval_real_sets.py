@@ -11,7 +11,7 @@ seeded per image (``--seed``, default 0), so every run and every method sees the
 inputs; ``--sampling-seed`` (default 0) seeds segrefiner's own sampling noise.
 dis_hr: its real SAM coarse masks (``coarse_sam/``). ``--coarse mask-head``:
 instead, every set's accurate masks at a 28 x 28 mask head's resolution (Mask R-CNN-style
-outputs; the bundled model's stages 4, 7 and 8 train on a related low-pass kind, blur and
+outputs; the bundled model's training includes a related low-pass kind, blur and
 threshold). ``--coarse box-grabcut``: every set's coarse masks segmented by cv2.grabCut from
 the box around the accurate mask (a real, classical segmentation method's errors, which
 no model here was trained on; seeded, deterministic). IoU is cumulative over the set,
@@ -32,11 +32,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from segrefiner.baselines import grabcut_refine, guided_filter_refine
-from segrefiner.datasets.box_segmentation import box_grabcut_mask
+from segrefiner.analysis.baselines import grabcut_refine, guided_filter_refine
+from segrefiner.analysis.box_segmentation import box_grabcut_mask
+from segrefiner.analysis.mask_head import mask_head_mask
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
-from segrefiner.datasets.mask_head import mask_head_mask
 from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_iou_mba
 from segrefiner.evaluation.report import report
 from segrefiner.utils.errors import UserError, run_cli

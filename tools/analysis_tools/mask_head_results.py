@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from segrefiner.analysis.mask_head import mask_head_mask
 from segrefiner.datasets.io import segmentation_to_mask
-from segrefiner.datasets.mask_head import mask_head_mask
 from segrefiner.evaluation.metrics.instance_metric import encode_masks
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import read_json, write_json_atomic

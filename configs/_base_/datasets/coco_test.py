@@ -13,7 +13,7 @@ test_dataloader = dict(
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type='COCOResultsDataset',
-        coarse_file='all_json/coarse_coco/maskrcnn_3x_r50.json',
+        results_file='all_json/coarse_coco/maskrcnn_3x_r50.json',
         ann_file='data/lvis/annotations/lvis_v1_val_cocofied.json',
         data_prefix=dict(img='data/coco/'),
         pipeline=test_pipeline,

@@ -21,4 +21,4 @@ model = dict(
     loss_mask=dict(type='MaskBCELoss', loss_weight=1.0),
     loss_texture=dict(type='TextureL1Loss', loss_weight=5.0),
     # Instance refinement (COCO / LVIS).
-    test_cfg=dict(mode='instance', model_size=256, pad_width=20, batch_max=32, area_thr=512))
+    test_cfg=dict(mode='instance', model_size=256, pad_width=20, batch_size=32, area_thr=512))

@@ -1,6 +1,7 @@
 """Data transforms (loading, coarse-mask generation, crops, resize, flip, packing)."""
 from segrefiner.datasets.transforms.transforms import (
     ChooseCoarseVariant,
+    DecodeCoarseInstances,
     GenerateCoarseMask,
     LoadImage,
     LoadMask,
@@ -13,6 +14,7 @@ from segrefiner.datasets.transforms.transforms import (
 )
 
 __all__ = [
-    "ChooseCoarseVariant", "GenerateCoarseMask", "LoadImage", "LoadMask", "PackRefineInputs",
+    "ChooseCoarseVariant", "DecodeCoarseInstances", "GenerateCoarseMask", "LoadImage",
+    "LoadMask", "PackRefineInputs",
     "RandomHorizontalFlip", "RandomObjectCrop", "RandomPatchCrop", "ResizeTo", "SampleInstance",
 ]

@@ -16,6 +16,7 @@ from segrefiner.datasets.coarse_masks import make_coarse_mask, perturb_mask, smo
 from segrefiner.datasets.io import read_image, read_mask, segmentation_to_mask
 from segrefiner.registry import TRANSFORMS
 from segrefiner.structures import RefineDataSample
+from segrefiner.utils.boxes import mask_box
 from segrefiner.utils.errors import UserError
 
 
@@ -53,6 +54,24 @@ class LoadMask(BaseTransform):
             raise UserError(f"{results[f'{self.key}_path']}: mask size {mask.shape[::-1]} differs "
                             f"from its image {results['img'].shape[1::-1]}")
         results[self.key] = mask.astype(np.uint8)
+        return results
+
+
+@TRANSFORMS.register_module()
+class DecodeCoarseInstances(BaseTransform):
+    """``segmentations`` (RLE or polygons) -> ``coarse_masks`` (N, H, W) uint8 {0,1}."""
+
+    def transform(self, results: dict) -> dict:
+        h, w = results["img"].shape[:2]
+        masks = []
+        for seg in results["segmentations"]:
+            mask = segmentation_to_mask(seg, h, w)
+            if mask.shape != (h, w):
+                raise UserError(f"{results['img_path']}: a detection mask is {mask.shape[::-1]}, "
+                                f"the image {w}x{h}")
+            masks.append(mask)
+        stacked = np.stack(masks) if masks else np.zeros((0, h, w))
+        results["coarse_masks"] = stacked.astype(np.uint8)
         return results
 
 
@@ -115,7 +134,7 @@ class GenerateCoarseMask(BaseTransform):
         # No draw at all when off, so mild_prob=0 keeps the official random stream.
         if self.mild_prob > 0 and rng.random() < self.mild_prob:
             iou_target = float(rng.uniform(*self.mild_iou_target))
-            # One kind: no draw, so ('dilate_erode',) keeps the stage-3 random stream.
+            # One kind: no draw, so a single-kind config keeps its random stream.
             kind = (self.mild_kinds[0] if len(self.mild_kinds) == 1
                     else self.mild_kinds[int(rng.integers(len(self.mild_kinds)))])
             if kind == "smooth":
@@ -132,13 +151,6 @@ class GenerateCoarseMask(BaseTransform):
                 break
         results["coarse_mask"] = coarse
         return results
-
-
-def _mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return None
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
 def _crop(results: dict, box: tuple[int, int, int, int]) -> None:
@@ -164,7 +176,7 @@ class RandomObjectCrop(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         h, w = results["gt_mask"].shape
-        box = _mask_box(results["gt_mask"])
+        box = mask_box(results["gt_mask"])
         if box is None:
             return results
         x1, y1 = max(0, box[0] - self.pad), max(0, box[1] - self.pad)

@@ -1,7 +1,6 @@
 """Reference-exact metric functions (numpy / OpenCV only)."""
 from segrefiner.evaluation.functional.boundary import boundary_width, mask_to_boundary
 from segrefiner.evaluation.functional.iou import (
-    binarize,
     cumulative_iou,
     intersection_union,
     mask_iou,
@@ -9,6 +8,6 @@ from segrefiner.evaluation.functional.iou import (
 from segrefiner.evaluation.functional.mba import boundary_accuracy, mba_radii
 
 __all__ = [
-    "binarize", "boundary_accuracy", "boundary_width", "cumulative_iou", "intersection_union",
+    "boundary_accuracy", "boundary_width", "cumulative_iou", "intersection_union",
     "mask_iou", "mask_to_boundary", "mba_radii",
 ]

@@ -6,13 +6,6 @@ from collections.abc import Iterable
 import numpy as np
 
 
-def binarize(mask: np.ndarray, threshold: int = 128) -> np.ndarray:
-    """0/255 PNG masks -> bool, ``>= threshold`` (as the official SegRefiner scripts);
-    bool masks are returned unchanged."""
-    mask = np.asarray(mask)
-    return mask if mask.dtype == bool else mask >= threshold
-
-
 def intersection_union(gt: np.ndarray, pred: np.ndarray) -> tuple[int, int]:
     """Pixel counts of gt & pred and gt | pred for two (H, W) bool masks."""
     if gt.shape != pred.shape:

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
+from segrefiner.datasets.io import binarize_mask
 from segrefiner.evaluation.functional.summary import (
     iou_mba_record,
     sod_scores,
@@ -17,15 +18,11 @@ from segrefiner.registry import METRICS
 
 
 def to_bool_mask(mask) -> np.ndarray:
-    """(1, H, W) or (H, W) tensor / array of {0,1} or {0,255} -> (H, W) bool."""
+    """(1, H, W) or (H, W) tensor / array -> (H, W) bool (:func:`binarize_mask`'s rules)."""
     if isinstance(mask, torch.Tensor):
         mask = mask.detach().cpu().numpy()
     mask = np.asarray(mask)
-    if mask.ndim == 3:
-        mask = mask[0]
-    if mask.dtype == bool:
-        return mask
-    return mask >= (128 if mask.max(initial=0) > 1 else 1)
+    return binarize_mask(mask[0] if mask.ndim == 3 else mask)
 
 
 @METRICS.register_module()

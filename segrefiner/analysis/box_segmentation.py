@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from segrefiner.baselines import seeded_grabcut
+from segrefiner.analysis.baselines import seeded_grabcut
+from segrefiner.utils.boxes import mask_box
 
 
 def box_of(gt: np.ndarray, margin: float = 0.05) -> tuple[int, int, int, int] | None:
     """(x, y, w, h) of the foreground's tight box grown by ``margin`` of its size on every
     side and clipped to the image; None for an empty mask."""
-    ys, xs = np.nonzero(np.asarray(gt))
-    if len(ys) == 0:
+    box = mask_box(gt)
+    if box is None:
         return None
+    x1, y1, x2, y2 = box
     height, width = np.asarray(gt).shape[:2]
-    dy = round(margin * (ys.max() + 1 - ys.min()))
-    dx = round(margin * (xs.max() + 1 - xs.min()))
-    x1, y1 = max(0, xs.min() - dx), max(0, ys.min() - dy)
-    x2, y2 = min(width, xs.max() + 1 + dx), min(height, ys.max() + 1 + dy)
-    return int(x1), int(y1), int(x2 - x1), int(y2 - y1)
+    dy, dx = round(margin * (y2 - y1)), round(margin * (x2 - x1))
+    x1, y1, x2, y2 = max(0, x1 - dx), max(0, y1 - dy), min(width, x2 + dx), min(height, y2 + dy)
+    return x1, y1, x2 - x1, y2 - y1
 
 
 def box_grabcut_mask(image: np.ndarray, gt: np.ndarray, margin: float = 0.05,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from segrefiner.utils.boxes import mask_box
+
 
 def mask_head_mask(gt: np.ndarray, resolution: int = 28) -> np.ndarray:
     """(H, W) bool / {0, 1} accurate mask -> (H, W) uint8 {0, 1} mask-head-resolution mask.
@@ -22,10 +24,10 @@ def mask_head_mask(gt: np.ndarray, resolution: int = 28) -> np.ndarray:
     """
     mask = np.asarray(gt).astype(bool)
     out = np.zeros(mask.shape, np.uint8)
-    ys, xs = np.nonzero(mask)
-    if len(ys) == 0:
+    box = mask_box(mask)
+    if box is None:
         return out
-    y1, y2, x1, x2 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    x1, y1, x2, y2 = box
     crop = mask[y1:y2, x1:x2].astype(np.float32)
     small = cv2.resize(crop, (resolution, resolution), interpolation=cv2.INTER_AREA)
     back = cv2.resize(small, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)

@@ -1,4 +1,4 @@
-"""The classical refiners of segrefiner/baselines.py on a drawn scene whose answer is known
+"""The classical refiners of segrefiner/analysis/baselines.py on a drawn scene whose answer is known
 and on a real fixture image (seeding)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from helpers import FIXTURES, disc_scene
 
-from segrefiner.baselines import grabcut_refine, guided_filter_refine
+from segrefiner.analysis.baselines import grabcut_refine, guided_filter_refine
 from segrefiner.datasets.io import read_image, read_mask
 from segrefiner.evaluation.functional.iou import mask_iou as iou
 

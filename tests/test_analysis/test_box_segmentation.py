@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from helpers import disc_scene
 
-from segrefiner.datasets.box_segmentation import box_grabcut_mask, box_of
+from segrefiner.analysis.box_segmentation import box_grabcut_mask, box_of
 from segrefiner.evaluation.functional.iou import mask_iou
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 from helpers import FIXTURES, REPO
 
+from segrefiner.analysis.mask_head import mask_head_mask
 from segrefiner.datasets.io import segmentation_to_mask
-from segrefiner.datasets.mask_head import mask_head_mask
 
 
 def test_a_rectangle_survives_and_nothing_leaves_its_box():
