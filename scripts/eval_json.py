@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from segrefiner.evaluation.cocofy import ensure_cocofied
 from segrefiner.evaluation.instance_eval import IOU_TYPES, LoadedLVIS, evaluate_coco, evaluate_lvis
 from segrefiner.evaluation.report import report
 from segrefiner.utils.errors import UserError, run_cli
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print the full summary tables")
     args = parser.parse_args(argv)
 
+    ensure_cocofied(args.gt)  # the official data/ tree has only lvis_v1_val.json
     gt = read_json(args.gt, "ground-truth")
     dt = read_json(args.dt, "results")
     if not isinstance(dt, list) or not all(isinstance(d, dict) for d in dt):

@@ -3,6 +3,8 @@
     segrefiner refine IMAGE COARSE -o OUT.png
     segrefiner refine --images DIR --masks DIR -o DIR
     segrefiner refine-coco --images DIR --results DT.json -o OUT.json
+    segrefiner refine-instances --image IMG --results SAM.json|MASKS_DIR -o OUT
+    segrefiner serve [--host 127.0.0.1] [--port 7860]
 
 Masks are binarised at half their range (8-bit >= 128, 16-bit >= 32768; colour masks: any
 channel; a non-uniform alpha channel is the mask; palette PNGs: index > 0). Outputs are
@@ -75,16 +77,51 @@ def build_parser() -> argparse.ArgumentParser:
                              "(2: sharper boundaries on rough masks, twice the time; default 1)")
     add_model_args(refine, "diffusion steps to run, 1..T (T = 6 in the released models; "
                            "--mode instance only)")
-    coco = sub.add_parser("refine-coco", help="refine a COCO results JSON (instance path)")
-    coco.add_argument("--images", required=True, help="folder of the images")
-    coco.add_argument("--results", required=True, help="COCO results JSON (RLE or polygons)")
+    coco = sub.add_parser("refine-coco", aliases=["refine-instances"],
+                          help="refine instance masks: a COCO results JSON, segment-anything "
+                               "records or a folder of instance PNGs (instance path)")
+    coco.add_argument("--images", help="folder of the images (COCO results)")
+    coco.add_argument("--image", help="the one image of segment-anything records or of a "
+                                      "folder of instance masks")
+    coco.add_argument("--results", required=True,
+                      help="COCO results JSON (RLE or polygons), segment-anything automatic "
+                           "mask generator records (JSON), or a folder of instance mask PNGs")
     coco.add_argument("--annotations", help="COCO / LVIS annotations to find image files "
                       "(default: <image_id:012d>.jpg in --images)")
-    coco.add_argument("-o", "--output", required=True, help="refined results JSON")
+    coco.add_argument("-o", "--output", required=True,
+                      help="refined results, in the input's format (JSON, or a folder)")
     coco.add_argument("--skip-missing-images", action="store_true",
                       help="skip detections whose image is missing (counted) instead of failing")
     add_model_args(coco, "diffusion steps to run, 1..T (T = 6 in the released models)")
+    serve = sub.add_parser("serve", help="a local web page to try refinement in a browser")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--max-upload-mb", type=float, default=40.0,
+                       help="largest image or mask accepted, in MB (default 40)")
+    add_model_args(serve, "not used by the page (it refines whole-image masks)")
     return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from segrefiner.web.app import create_app
+    except ImportError as err:
+        raise UserError(f"segrefiner serve needs the serve extra ({err.name} is missing): "
+                        "pip install 'segrefiner[serve]'") from None
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port must be in 1..65535, got {args.port}")
+    if args.steps is not None:
+        raise UserError("--steps does not apply to serve (the page runs the semantic mode)")
+    check_model_args(args)
+    refiner = make_refiner(args)
+    refiner.progress = False
+    print(f"segrefiner {__version__}: open http://{args.host}:{args.port}/ (Ctrl+C to stop)")
+    uvicorn.run(create_app(refiner, args.max_upload_mb), host=args.host, port=args.port,
+                log_level="warning")
+    return 0
 
 
 def check_model_args(args: argparse.Namespace) -> None:
@@ -260,7 +297,12 @@ def cmd_refine_coco(args: argparse.Namespace) -> int:
     from segrefiner.evaluation.metrics.instance_metric import encode_masks
     from segrefiner.utils.progress import Progress
 
+    if Path(args.results).is_dir() or args.image:
+        return refine_instance_files(args)
     results = check_input_file(args.results, "results")
+    if args.images is None:
+        raise UserError("give --images DIR for a COCO results JSON (or --image FILE for "
+                        "segment-anything records or a folder of instance masks)")
     inputs = [results]
     if args.annotations:
         inputs.append(check_input_file(args.annotations, "annotation"))
@@ -285,7 +327,7 @@ def cmd_refine_coco(args: argparse.Namespace) -> int:
             start = bar.done
             masks = refiner.refine_instances(
                 loaded["img"], loaded["coarse_masks"],
-                on_instances=lambda done, _total, start=start: bar.advance_to(start + done))
+                on_progress=lambda done, _total, start=start: bar.advance_to(start + done))
             for index, det, rle in zip(item["indices"], item["detections"], encode_masks(masks),
                                        strict=True):
                 refined[index] = {**det, "segmentation": rle}
@@ -296,11 +338,39 @@ def cmd_refine_coco(args: argparse.Namespace) -> int:
     return 0
 
 
+def refine_instance_files(args: argparse.Namespace) -> int:
+    """One image's instances as segment-anything records or a folder of mask PNGs, refined
+    and written back in the same format."""
+    from segrefiner.datasets.instance_files import MASK_FOLDER, read_instances, write_instances
+
+    if not args.image:
+        raise UserError(f"{args.results}: a folder of instance masks needs --image FILE")
+    image_path = check_input_file(args.image, "image")
+    results = Path(args.results)
+    if not results.is_dir():
+        check_input_file(results, "instance masks")
+    image = read_image(image_path)
+    instances = read_instances(results, image.shape[:2])
+    if instances.kind == MASK_FOLDER:
+        check_output_dir(args.output, [results, image_path.parent])
+    else:
+        check_output_file(args.output, [results, image_path])
+    check_model_args(args)
+    refiner = make_refiner(args)
+    refined = refiner.refine_instances(image, instances.masks, progress=not args.no_progress)
+    write_instances(instances, refined, args.output)
+    print(f"instances: {len(refined)} ({instances.kind})")
+    print(f"written: {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "refine":
         return cmd_refine(args)
-    return cmd_refine_coco(args)
+    if args.command == "serve":
+        return cmd_serve(args)
+    return cmd_refine_coco(args)  # refine-coco, refine-instances
 
 
 def entry_point() -> None:

@@ -2,7 +2,13 @@
 
     python tools/benchmark.py [--json OUT] [--device cpu|cuda] [--quick]
 
-Rows (each: the official way, then segrefiner exact and fast mode):
+Rows:
+- the default path: ``Refiner(config).refine`` of the bundled model on a real photo at
+  0.15 MP, 2 MP and 4096x2160 (a fresh process each): denoiser passes, time per pass,
+  total time and peak memory, for the bundled config and the denser local pass it had
+  before (``segrefiner_compact_dense.py``), exact and fast mode;
+
+Then each row the official way, segrefiner exact and fast mode:
 - denoiser forward, LR model (118.6 M parameters), 256x256, per batch size;
 - instance refinement of one image with N instances (6 steps, LR model);
 - high-resolution refinement (global + local) of a 2K and a 4K image (bundled model):
@@ -176,6 +182,69 @@ def bench_hr(device: str, sizes: list[tuple[int, int]]) -> list[dict]:
     return rows
 
 
+DEFAULT_PATH_CASES = (("photo 0.15 MP", 481, 321), ("2 MP", 1652, 1214),
+                      ("4096x2160", 4096, 2160))
+# Refinement settings compared on the default path: the bundled model with its config,
+# and with the denser local pass it had before (configs/segrefiner/segrefiner_compact_dense.py).
+DEFAULT_PATH_PRESETS = {"dense (before)": REPO / "configs/segrefiner/segrefiner_compact_dense.py",
+                        "default": REPO / "segrefiner/model_zoo/segrefiner_compact.py"}
+
+
+def default_path_input(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """A real photo and coarse mask at ``width`` x ``height``: data/samples' dis_bag
+    resized, the coarse mask its accurate mask dilated by a 15x15 ellipse."""
+    import cv2
+
+    from segrefiner.datasets.io import read_image, read_mask
+
+    samples = REPO / "data/samples"
+    image = cv2.resize(read_image(samples / "images/dis_bag.jpg"), (width, height),
+                       interpolation=cv2.INTER_AREA)
+    gt = cv2.resize(read_mask(samples / "masks/dis_bag.png").astype(np.uint8), (width, height),
+                    interpolation=cv2.INTER_NEAREST)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
+    return image, cv2.dilate(gt, kernel).astype(bool)
+
+
+def default_path_child(device: str, config: str, fast: bool, width: int, height: int) -> None:
+    """Run in a fresh process: ``Refiner(config).refine`` of one image; print JSON."""
+    from segrefiner.apis import Refiner
+
+    refiner = Refiner(config, None, device, fast=fast)
+    image, coarse = default_path_input(width, height)
+    refiner.refine(image[:300, :300], coarse[:300, :300])  # warm-up (kernels, allocator)
+    passes = [0]
+    forward = refiner.model.denoise_model.forward
+
+    def counted(x, t):
+        passes[0] += x.shape[0]
+        return forward(x, t)
+
+    refiner.model.denoise_model.forward = counted
+    start = time.perf_counter()
+    refiner.refine(image, coarse)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
+    print(json.dumps(dict(seconds=seconds, passes=passes[0], ms_per_pass=1000 * seconds
+                          / max(1, passes[0]), peak_rss_mb=peak_rss_mb(), peak_gpu_mb=gpu_mb)))
+
+
+def bench_default_path(device: str, fast: bool) -> list[dict]:
+    rows = []
+    for case, width, height in DEFAULT_PATH_CASES:
+        for preset, config in DEFAULT_PATH_PRESETS.items():
+            out = subprocess.run([sys.executable, __file__, "--default-child", device,
+                                  str(config), str(int(fast)), str(width), str(height)],
+                                 capture_output=True, text=True, check=True)
+            rows.append(dict(task="Refiner().refine, bundled model" + (" (fast)" if fast
+                                                                      else ""),
+                             case=case, mode=preset,
+                             **json.loads(out.stdout.strip().splitlines()[-1])))
+    return rows
+
+
 def bench_training(device: str, repeat: int) -> list[dict]:
     rows = []
     for mode in ("official", "fast"):
@@ -244,27 +313,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="fewer cases on CPU: N=1 and 4 instances, 2K only")
     parser.add_argument("--only", nargs="+",
-                        choices=["forward", "instance", "hr", "train", "data"],
+                        choices=["forward", "instance", "hr", "train", "data", "default",
+                                 "default-fast"],
                         help="run only these parts")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--instance-counts", type=int, nargs="+",
+                        help="instances per image of the instance rows (default by device)")
+    parser.add_argument("--hr-sizes", nargs="+", metavar="WxH",
+                        help="image sizes of the high-resolution rows (default by --quick)")
     parser.add_argument("--hr-child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--default-child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.hr_child:
         device, mode, width, height = args.hr_child
         hr_child(device, mode, int(width), int(height))
         return 0
+    if args.default_child:
+        device, config, fast, width, height = args.default_child
+        default_path_child(device, config, fast == "1", int(width), int(height))
+        return 0
     gpu = args.device.startswith("cuda")
-    parts = set(args.only or ["forward", "instance", "hr", "train", "data"])
+    parts = set(args.only or ["default", "default-fast", "forward", "instance", "hr", "train",
+                              "data"])
     rows: list[dict] = []
     info = machine()
     print(json.dumps(info))
+    if "default" in parts:
+        rows += bench_default_path(args.device, fast=False)
+    if "default-fast" in parts:
+        rows += bench_default_path(args.device, fast=True)
     if "forward" in parts:
         rows += bench_forward(args.device, [1, 8, 32] if gpu else [1, 8], args.repeat)
     if "instance" in parts:
-        counts = [1, 8, 32] if gpu else ([1, 4] if args.quick else [1, 8, 32])
+        counts = args.instance_counts or ([1, 8, 32] if gpu else
+                                          ([1, 4] if args.quick else [1, 8, 32]))
         rows += bench_instances(args.device, counts, args.repeat if gpu else 1)
     if "hr" in parts:
-        sizes = [(2048, 1080)] if args.quick else [(2048, 1080), (4096, 2160)]
+        sizes = ([tuple(int(v) for v in size.lower().split("x")) for size in args.hr_sizes]
+                 if args.hr_sizes else
+                 [(2048, 1080)] if args.quick else [(2048, 1080), (4096, 2160)])
         rows += bench_hr(args.device, sizes)
     if "train" in parts:
         rows += bench_training(args.device, args.repeat)

@@ -23,6 +23,7 @@ from mmengine.runner import Runner
 
 from segrefiner.diffusion import DiscreteDiffusion
 from segrefiner.engine.launch import load_config, setup_distributed
+from segrefiner.evaluation.cocofy import ensure_cocofied
 from segrefiner.modes import INSTANCE, SEMANTIC
 from segrefiner.utils.checkpoint import check_checkpoint_file, load_weights
 from segrefiner.utils.errors import UserError, check_whole, run_cli
@@ -59,6 +60,10 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
     if "test_dataloader" not in cfg:
         raise UserError(f"{args.config}: has no test_dataloader (use a *_coco/_big/_dis config)")
+    for ann_file in (cfg.test_dataloader.dataset.get("ann_file"),
+                     cfg.get("test_evaluator", {}).get("ann_file")):
+        if ann_file and is_main_process():
+            ensure_cocofied(ann_file)
     cfg.load_from, cfg.resume = None, False
     semantic = cfg.model.test_cfg.get("mode", INSTANCE) == SEMANTIC
     if args.steps is not None:

@@ -34,6 +34,7 @@ from segrefiner.datasets.io import (
     read_mask,
 )
 from segrefiner.inference.semantic import MIN_FOREGROUND_PIXELS, dilate_square, mask_boundary
+from segrefiner.model_zoo import BUNDLED_CHECKPOINT, BUNDLED_CONFIG
 from segrefiner.models.segrefiner import SegRefiner
 from segrefiner.modes import SEMANTIC
 from segrefiner.registry import MODELS
@@ -44,9 +45,8 @@ from segrefiner.utils.errors import UserError, check_whole, is_whole
 from segrefiner.utils.precision import NO_BF16_KERNELS, autocast, fast_dtype
 from segrefiner.utils.progress import Progress
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG = REPO_ROOT / "checkpoints" / "segrefiner_compact.py"
-DEFAULT_CHECKPOINT = REPO_ROOT / "checkpoints" / "segrefiner_compact.pth"
+DEFAULT_CONFIG = BUNDLED_CONFIG
+DEFAULT_CHECKPOINT = BUNDLED_CHECKPOINT
 CONFIDENCE_BAND = 2  # px at model_size on each side of the global pass's boundary
 
 ImageInput = np.ndarray | Image.Image | str | Path
@@ -219,8 +219,9 @@ class Refiner:
     def _tensor(self, image: np.ndarray) -> torch.Tensor:
         return self.model.data_preprocessor.image_tensor(image)
 
-    def _progress(self, progress: bool | None, unit: str, total: int) -> Progress:
-        return Progress("refine", total=total, unit=unit, leave=False,
+    def _progress(self, progress: bool | None, unit: str, total: int,
+                  listener: Callable[[int, int], None] | None) -> Progress:
+        return Progress("refine", total=total, unit=unit, leave=False, listener=listener,
                         enabled=self.progress if progress is None else progress)
 
     @staticmethod
@@ -233,7 +234,9 @@ class Refiner:
     def refine(self, image: ImageInput, mask: MaskInput,
                on_step: Callable[[int, np.ndarray], None] | None = None, *,
                return_confidence: bool = False, foreground_value: int = 1,
-               progress: bool | None = None) -> np.ndarray | tuple[np.ndarray, float]:
+               progress: bool | None = None,
+               on_progress: Callable[[int, int], None] | None = None,
+               ) -> np.ndarray | tuple[np.ndarray, float]:
         """Refine one whole-image mask (global + local pass, any size).
 
         Args:
@@ -247,6 +250,8 @@ class Refiner:
                 128 pixels, is returned unchanged).
             foreground_value: 1 (default) or 255.
             progress: show a progress bar (default: the Refiner's ``progress``).
+            on_progress: ``on_progress(done, total)`` as denoiser passes finish (global
+                steps, then local patches; the total grows once the patches are known).
 
         Returns:
             (H, W) uint8 in {0, foreground_value}, or ``(mask, confidence)``.
@@ -260,8 +265,9 @@ class Refiner:
         if coarse.ndim != 2:
             raise UserError("refine takes one (H, W) mask; use refine_instances for several")
         last_prob: list[torch.Tensor] = []
-        global_steps = len(self.model.diffusion.default_steps) - 1
-        bar = self._progress(progress, "pass", self.passes * global_steps)
+        global_steps = len(self.model.semantic_cfg().global_steps
+                           or self.model.diffusion.default_steps[:-1])
+        bar = self._progress(progress, "pass", self.passes * global_steps, on_progress)
 
         def callback(t: int, x: torch.Tensor) -> None:
             last_prob[:] = [x[0, 0]]
@@ -302,11 +308,11 @@ class Refiner:
     @torch.inference_mode()
     def refine_instances(self, image: ImageInput, masks: MaskInput, *,
                          foreground_value: int = 1, progress: bool | None = None,
-                         on_instances: Callable[[int, int], None] | None = None) -> np.ndarray:
+                         on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Refine N instance masks of one image -> (N, H, W) uint8 {0, foreground_value}.
 
         Instances smaller than the config's ``area_thr`` (512 px) are returned unchanged.
-        ``on_instances(done, total)`` is called as chunks of instances finish.
+        ``on_progress(done, total)`` is called as chunks of instances finish.
         """
         self._check_foreground(foreground_value)
         image = as_image(image)
@@ -315,19 +321,13 @@ class Refiner:
             coarse = coarse[None]
         if len(coarse) == 0:
             return np.zeros((0, *image.shape[:2]), np.uint8)
-        bar = self._progress(progress, "instance", len(coarse))
-
-        def report(done: int, total: int) -> None:
-            bar.advance_to(done)
-            if on_instances is not None:
-                on_instances(done, total)
-
+        bar = self._progress(progress, "instance", len(coarse), on_progress)
         self._reseed()
         try:
             with self._autocast():
                 out = self.model.refine_instances(self._tensor(image),
                                                   torch.from_numpy(coarse).to(self.device),
-                                                  on_instances=report)
+                                                  on_instances=lambda done, _: bar.advance_to(done))
         finally:
             bar.close()
         return out.cpu().numpy().astype(np.uint8) * np.uint8(foreground_value)

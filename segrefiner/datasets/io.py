@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -42,21 +43,27 @@ def open_picture(path: str | Path, what: str) -> Image.Image:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such {what} file")
+    return decode_picture(path, str(path), what)
+
+
+def decode_picture(source: str | Path | BinaryIO, name: str, what: str) -> Image.Image:
+    """:func:`open_picture` of a path or a binary file object (e.g. uploaded bytes), named
+    ``name`` in errors."""
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             im.load()
             upright = im
             if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
                 upright = ImageOps.exif_transpose(im)
     except UnidentifiedImageError:
-        raise UserError(f"{path}: not an image file") from None
+        raise UserError(f"{name}: not an image file") from None
+    except Image.DecompressionBombError as err:
+        raise UserError(f"{name}: {err}") from None
     except (OSError, SyntaxError, ValueError) as err:
         reason = "truncated" if "truncated" in str(err).lower() else "corrupt"
-        raise UserError(f"{path}: the {what} file is {reason} ({err})") from None
-    except Image.DecompressionBombError as err:
-        raise UserError(f"{path}: {err}") from None
+        raise UserError(f"{name}: the {what} file is {reason} ({err})") from None
     if upright.width == 0 or upright.height == 0:
-        raise UserError(f"{path}: the {what} is empty")
+        raise UserError(f"{name}: the {what} is empty")
     return upright
 
 

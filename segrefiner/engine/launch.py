@@ -39,11 +39,23 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
                             world_size=int(os.environ["WORLD_SIZE"]))
 
 
+def fit_workers(loader: dict) -> None:
+    """Drop the options that torch's DataLoader refuses without worker processes
+    (``persistent_workers``, ``prefetch_factor``), so ``num_workers=0`` works as an override."""
+    if loader.get("num_workers", 0) == 0:
+        loader.pop("persistent_workers", None)
+        loader.pop("prefetch_factor", None)
+
+
 def load_config(path: str, options: dict | None = None, work_dir: str | None = None) -> Config:
-    """Read a config, merge ``--cfg-options`` and set ``work_dir`` (default
-    ``work_dirs/<config name>``); UserError when the file is missing."""
+    """Read a config, merge ``--cfg-options``, make its dataloaders' options consistent
+    (:func:`fit_workers`) and set ``work_dir`` (default ``work_dirs/<config name>``);
+    UserError when the file is missing or broken."""
     cfg = read_config(path)
     if options:
         cfg.merge_from_dict(options)
+    for loader in ("train_dataloader", "val_dataloader", "test_dataloader"):
+        if cfg.get(loader):
+            fit_workers(cfg[loader])
     cfg.work_dir = work_dir or cfg.get("work_dir") or str(Path("work_dirs") / Path(path).stem)
     return cfg

@@ -45,3 +45,23 @@ def cocofy_lvis(lvis: dict, mapping_file: str | Path = COCO_TO_SYNSET) -> dict:
                   if c["id"] in lvis_to_coco and lvis_to_coco[c["id"]] in used]
     rest = {k: v for k, v in lvis.items() if k not in ("annotations", "images", "categories")}
     return {**rest, "images": images, "annotations": annotations, "categories": categories}
+
+
+COCOFIED_SUFFIX = "_cocofied.json"
+
+
+def ensure_cocofied(path: str | Path) -> bool:
+    """Create the cocofied annotation file ``path`` (``NAME_cocofied.json``) from the LVIS
+    file beside it (``NAME.json``) when it is missing, as the official data/ tree has only
+    the LVIS files; True when it was created (and a line printed saying so)."""
+    from segrefiner.utils.io import read_json, write_json_atomic
+
+    path = Path(path)
+    if path.is_file() or not path.name.endswith(COCOFIED_SUFFIX):
+        return False
+    source = path.with_name(path.name[: -len(COCOFIED_SUFFIX)] + ".json")
+    if not source.is_file():
+        return False
+    write_json_atomic(path, cocofy_lvis(read_json(source, "LVIS annotation")))
+    print(f"created {path} from {source} (LVIS restricted to the COCO categories)")
+    return True

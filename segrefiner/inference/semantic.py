@@ -40,6 +40,16 @@ class SemanticTestCfg:
     cover_boundary: bool = False  # also patch every stretch of the global mask's boundary
     local_band: int | None = None  # local results only this many pixels from that boundary
     keep_coarse_detail: bool = False  # global pass: cells it leaves unchanged keep the input
+    global_steps: tuple[int, ...] | None = None  # None: all but the last (official)
+    patch_size: int | None = None  # local patches' side; None: model_size (official)
+    cover_stride: int | None = None  # boundary cover grid; None: half the patch side
+    unsure_patches: bool = True  # patches around unsure points (official); with
+    # cover_boundary they may be left out: the cover reaches every boundary pixel anyway
+
+    @property
+    def local_size(self) -> int:
+        """The local patches' side."""
+        return self.patch_size or self.model_size
 
 
 def box_iou(box: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
@@ -77,15 +87,15 @@ def patch_boxes(fine_prob: torch.Tensor, height: int, width: int,
     """Candidate full-resolution patches around the points the global pass is unsure of.
 
     fine_prob: (S, S) accumulated fine probability of the global pass. Returns boxes
-    (K, 4) int64 ``x1, y1, x2, y2`` of size model_size, inside the image, and their
+    (K, 4) int64 ``x1, y1, x2, y2`` of the local patch size, inside the image, and their
     scores ``1 - fine_prob`` (K,).
     """
-    size = cfg.model_size
+    grid, size = fine_prob.shape[0], cfg.local_size
     ys, xs = torch.nonzero(fine_prob < cfg.fine_prob_thr * fine_prob.max(), as_tuple=True)
     scores = 1 - fine_prob[ys, xs]
     # int(y * H / S) as in the official code (floor of a non-negative float).
-    cy = torch.floor(ys.double() * height / size).long()
-    cx = torch.floor(xs.double() * width / size).long()
+    cy = torch.floor(ys.double() * height / grid).long()
+    cx = torch.floor(xs.double() * width / grid).long()
     x1 = (cx - size // 2).clamp(min=0, max=width - size)
     y1 = (cy - size // 2).clamp(min=0, max=height - size)
     return torch.stack([x1, y1, x1 + size, y1 + size], dim=1), scores
@@ -113,12 +123,12 @@ def dilate_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
             + sums[:-size, :-size]) > 0
 
 
-def boundary_boxes(boundary: torch.Tensor, size: int) -> torch.Tensor:
-    """(K, 4) int64 ``size`` boxes, inside the image, centred on the cells of a
-    ``size // 2`` grid that the (H, W) bool ``boundary`` passes through: together they
-    cover it."""
+def boundary_boxes(boundary: torch.Tensor, size: int, stride: int | None = None) -> torch.Tensor:
+    """(K, 4) int64 ``size`` boxes, inside the image, centred on the cells of a ``stride``
+    grid (default ``size // 2``; at most ``size``) that the (H, W) bool ``boundary``
+    passes through: together they cover it."""
     height, width = boundary.shape
-    stride = size // 2
+    stride = stride or size // 2
     ys, xs = torch.nonzero(boundary, as_tuple=True)
     cells = torch.unique(torch.stack([ys // stride, xs // stride], dim=1), dim=0)
     cy, cx = cells[:, 0] * stride + stride // 2, cells[:, 1] * stride + stride // 2
@@ -137,13 +147,16 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
     caller has it already).
     """
     height, width = global_mask.shape
-    boxes, scores = patch_boxes(fine_prob, height, width, cfg)
-    if len(boxes):
-        boxes = boxes[greedy_nms(boxes.double(), scores, cfg.iou_thr)]
+    if cfg.unsure_patches or not cfg.cover_boundary:
+        boxes, scores = patch_boxes(fine_prob, height, width, cfg)
+        if len(boxes):
+            boxes = boxes[greedy_nms(boxes.double(), scores, cfg.iou_thr)]
+    else:
+        boxes = torch.zeros((0, 4), dtype=torch.long, device=global_mask.device)
     if cfg.cover_boundary:
         if boundary is None:
             boundary = mask_boundary(global_mask)
-        extra = boundary_boxes(boundary, cfg.model_size)
+        extra = boundary_boxes(boundary, cfg.local_size, cfg.cover_stride)
         seen = {tuple(b) for b in boxes.tolist()}
         extra = [b for b in extra.tolist() if tuple(b) not in seen]
         if extra:
@@ -163,7 +176,7 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
 def global_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
                 mask: torch.Tensor, cfg: SemanticTestCfg, noise: NoiseSource | None = None,
                 on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole image at ``model_size``: steps ``[T-1, ..., 1]``.
+    """The whole image at ``model_size``: steps ``[T-1, ..., 1]`` (or ``global_steps``).
 
     img: (1, 3, H, W) normalised; mask: (H, W) bool. Returns the global mask (H, W) bool
     (upsampled by nearest, thresholded at 0.5; with ``keep_coarse_detail`` cells the pass
@@ -174,8 +187,9 @@ def global_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Ten
     # Floor-index nearest resize ('nearest', not 'nearest-exact'), as the official code.
     img_small = F.interpolate(img, (size, size), mode="nearest")
     mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")
-    prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small,
-                                             diffusion.default_steps[:-1], noise,
+    steps = (diffusion.default_steps[:-1] if cfg.global_steps is None
+             else diffusion.check_schedule(cfg.global_steps))
+    prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, steps, noise,
                                              on_step=on_step)
     global_mask = F.interpolate(prob_small, (height, width), mode="nearest")[0, 0] >= 0.5
     if cfg.keep_coarse_detail:
@@ -189,10 +203,11 @@ def local_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tens
                global_mask: torch.Tensor, fine_prob: torch.Tensor, cfg: SemanticTestCfg,
                noise: NoiseSource | None = None,
                on_patches: PatchCallback | None = None) -> torch.Tensor:
-    """Full-resolution ``model_size`` patches where the global pass was unsure (and, with
-    ``cover_boundary``, along its whole boundary), refined at one step and averaged.
+    """Full-resolution patches (side ``patch_size``, default ``model_size``) where the
+    global pass was unsure (and, with ``cover_boundary``, along its whole boundary),
+    refined at one step and averaged.
 
-    img: (1, 3, H, W) normalised, H and W >= model_size; global_mask: (H, W) bool;
+    img: (1, 3, H, W) normalised, H and W >= the patch side; global_mask: (H, W) bool;
     fine_prob: (S, S) from :func:`global_pass`. ``on_patches(done, total)`` after each
     chunk. Returns (H, W) uint8 {0, 1}.
     """
@@ -242,8 +257,8 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
         coarse_mask: (H, W) bool or {0, 1}.
         cfg: the semantic path's settings.
         noise: U(0,1) source (one draw per global step but the last).
-        local: run the local pass; images smaller than model_size in either side get the
-            global pass only (the official code does not handle them).
+        local: run the local pass; images smaller than the patch side in either side get
+            the global pass only (the official code does not handle them).
         on_step: ``on_step(t, x)`` after each global step (see DiscreteDiffusion.sample).
         on_patches: ``on_patches(done, total)`` as the local pass goes.
 
@@ -255,6 +270,6 @@ def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch
     if int(mask.sum()) <= MIN_FOREGROUND_PIXELS:
         return torch.zeros((height, width), dtype=torch.uint8, device=coarse_mask.device)
     global_mask, fine_prob = global_pass(denoiser, diffusion, img, mask, cfg, noise, on_step)
-    if not local or height < cfg.model_size or width < cfg.model_size:
+    if not local or height < cfg.local_size or width < cfg.local_size:
         return global_mask.to(torch.uint8)
     return local_pass(denoiser, diffusion, img, global_mask, fine_prob, cfg, noise, on_patches)

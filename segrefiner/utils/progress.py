@@ -3,18 +3,22 @@ steps of the global pass, patches of the local pass, instances, images."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 
 class Progress:
     """A tqdm bar whose total may grow as work is discovered; silent when not ``enabled``.
 
-    ``done`` and ``total`` are kept either way (what the bar showed last).
+    ``done`` and ``total`` are kept either way (what the bar showed last), and passed to
+    ``listener`` when they change (e.g. a web page's progress).
     """
 
     def __init__(self, desc: str, total: int = 0, unit: str = "it", enabled: bool = True,
-                 leave: bool = True, file: TextIO | None = None) -> None:
+                 leave: bool = True, file: TextIO | None = None,
+                 listener: Callable[[int, int], None] | None = None) -> None:
         self.done, self.total = 0, total
+        self.listener = listener  # called as listener(done, total) on every change
         self.bar = None
         if enabled:
             from tqdm import tqdm
@@ -27,11 +31,17 @@ class Progress:
         if self.bar is not None:
             self.bar.total = total
             self.bar.refresh()
+        self._notify()
 
     def advance(self, n: int = 1) -> None:
         self.done += n
         if self.bar is not None:
             self.bar.update(n)
+        self._notify()
+
+    def _notify(self) -> None:
+        if self.listener is not None:
+            self.listener(self.done, self.total)
 
     def advance_to(self, done: int) -> None:
         """Move on to ``done`` units (never back)."""

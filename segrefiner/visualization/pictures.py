@@ -92,28 +92,37 @@ def step_frames(coarse: np.ndarray, steps: Sequence[tuple[int, np.ndarray]],
     return frames
 
 
-def save_step_strip(frames: Sequence[Frame], path: str | Path, height: int = 160) -> None:
-    """A PNG strip, or a GIF animation when ``path`` ends in .gif (one frame per step)."""
-    path = Path(path)
-    if path.suffix.lower() == ".gif":
+def step_strip_bytes(frames: Sequence[Frame], suffix: str = ".png", height: int = 160) -> bytes:
+    """The encoded step strip: a PNG strip, or a GIF animation (one frame per step) for
+    ``suffix`` '.gif'."""
+    if suffix.lower() == ".gif":
         from PIL import Image
 
         tiles = [Image.fromarray(step_tile(frame, height)) for frame in frames]
         buf = io.BytesIO()
         tiles[0].save(buf, format="GIF", save_all=True, append_images=tiles[1:],
                       duration=600, loop=0)
-        write_bytes_atomic(path, buf.getvalue())
-        return
+        return buf.getvalue()
     _, png = cv2.imencode(".png", step_strip(frames, height))
-    write_bytes_atomic(path, png.tobytes())
+    return png.tobytes()
+
+
+def save_step_strip(frames: Sequence[Frame], path: str | Path, height: int = 160) -> None:
+    """A PNG strip, or a GIF animation when ``path`` ends in .gif (one frame per step)."""
+    write_bytes_atomic(path, step_strip_bytes(frames, Path(path).suffix, height))
+
+
+def rgb_bytes(image: np.ndarray, suffix: str = ".png") -> bytes:
+    """An (H, W, 3) RGB picture encoded in the format of ``suffix``."""
+    ok, data = cv2.imencode(suffix, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"cannot encode a picture as {suffix}")
+    return data.tobytes()
 
 
 def save_rgb(image: np.ndarray, path: str | Path) -> None:
     """Write an RGB picture atomically (format from the suffix)."""
-    ok, data = cv2.imencode(Path(path).suffix or ".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise ValueError(f"{path}: cannot encode a picture with this suffix")
-    write_bytes_atomic(path, data.tobytes())
+    write_bytes_atomic(path, rgb_bytes(image, Path(path).suffix or ".png"))
 
 
 def save_refinement_pictures(image: np.ndarray, coarse: np.ndarray, refined: np.ndarray,

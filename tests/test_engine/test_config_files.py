@@ -9,10 +9,12 @@ from mmengine.config import Config
 
 from segrefiner.registry import DATASETS, MODELS, PARAM_SCHEDULERS, TRANSFORMS
 
-CONFIGS = sorted([*(REPO / "configs").rglob("*.py"), *(REPO / "checkpoints").glob("*.py")])
+BUNDLED = REPO / "segrefiner/model_zoo/segrefiner_compact.py"
+CONFIGS = sorted([*(REPO / "configs").rglob("*.py"), BUNDLED])
 USER_CONFIGS = {"segrefiner_lr.py", "segrefiner_hr.py", "segrefiner_coco.py",
                 "segrefiner_big.py", "segrefiner_dis.py", "segrefiner_compact.py",
-                "segrefiner_compact_train.py", "segrefiner_tiny.py", "segrefiner_tiny_big.py",
+                "segrefiner_compact_dense.py", "segrefiner_compact_train.py",
+                "segrefiner_tiny.py", "segrefiner_tiny_big.py",
                 "segrefiner_tiny_coco.py"}
 
 
@@ -37,11 +39,16 @@ def test_config_loads_and_builds(path):
         assert model.mode in ("instance", "semantic")
 
 
-def test_the_bundled_weights_config_is_the_compact_model():
-    bundled = Config.fromfile(str(REPO / "checkpoints/segrefiner_compact.py"))
+def test_the_bundled_config_is_the_official_architecture_at_32_channels():
+    bundled = Config.fromfile(str(BUNDLED))
+    assert "_base_" not in BUNDLED.read_text()
+    official = Config.fromfile(str(REPO / "configs/_base_/models/segrefiner_lr.py")).model
+    official.denoise_model.model_channels = 32
+    for key in ("type", "data_preprocessor", "denoise_model", "diffusion_cfg", "loss_mask",
+                "loss_texture"):
+        assert bundled.model[key] == official[key], key
     compact = Config.fromfile(str(REPO / "configs/segrefiner/segrefiner_compact.py"))
-    assert bundled.model.to_dict() == compact.model.to_dict()
-    assert bundled.model.denoise_model.model_channels == 32
+    assert compact.model.to_dict() == bundled.model.to_dict()
 
 
 def test_compact_recipe_knobs_are_overridable_entries():

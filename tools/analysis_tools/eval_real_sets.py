@@ -16,20 +16,24 @@ threshold). ``--coarse box-grabcut``: every set's coarse masks segmented by cv2.
 the box around the accurate mask (a real, classical segmentation method's errors, which
 no model here was trained on; seeded, deterministic). IoU is cumulative over the set,
 mBA the mean over images (CascadePSP).
-Prints ``<set>/<method>/<metric>: v``. ``segrefiner_fast`` is the fast mode (bf16 /
-fp16); with both segrefiner methods the share of pixels on which they agree is printed
-too. ``--save-dir DIR`` also writes every method's mask (the coarse one included) as
-``DIR/<set>/<method>/<name>.png`` (0/255), to look at or to score other post-processing
-without refining again.
+Prints ``<set>/<method>/<metric>: v``: IoU, mBA, ``harmed`` (the share of images whose IoU
+fell by more than 0.01 below the coarse mask's) and ``seconds_per_image``.
+``--test-cfg k=v`` overrides refinement settings of the model's test_cfg.
+``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
+share of pixels on which they agree is printed too. ``--save-dir DIR`` also writes every
+method's mask (the coarse one included) as ``DIR/<set>/<method>/<name>.png`` (0/255), to
+look at or to score other post-processing without refining again.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 import zlib
 from pathlib import Path
 
 import numpy as np
+from mmengine.config import DictAction
 from tqdm import tqdm
 
 from segrefiner.analysis.baselines import grabcut_refine, guided_filter_refine
@@ -37,12 +41,14 @@ from segrefiner.analysis.box_segmentation import box_grabcut_mask
 from segrefiner.analysis.mask_head import mask_head_mask
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
+from segrefiner.evaluation.functional import mask_iou
 from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_iou_mba
 from segrefiner.evaluation.report import report
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic
 
 METHODS = ("coarse", "segrefiner", "segrefiner_fast", "grabcut", "guided")
+HARM_MARGIN = 0.01  # an image is "harmed" when its IoU falls by more than this
 
 
 COARSE_KINDS = ("auto", "mask-head", "box-grabcut")
@@ -100,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="auto: real coarse masks where the set has them, else the "
                              "seeded perturbation; mask-head: 28x28 mask-head resolution; "
                              "box-grabcut: cv2.grabCut from the object's box")
+    parser.add_argument("--test-cfg", nargs="+", action=DictAction, default={},
+                        help="override the model's test_cfg, e.g. patch_size=128 "
+                             "global_steps=[5,3,1] (refinement settings to compare)")
     parser.add_argument("--limit", type=int, help="first N images of each set")
     parser.add_argument("--json-out")
     parser.add_argument("--save-dir", type=Path,
@@ -110,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         from segrefiner.apis import Refiner
         refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed,
                           passes=args.passes)
+        refiner.model.test_cfg.update(args.test_cfg)
     metrics: dict[str, float] = {}
     for set_name in args.sets:
         root = Path(args.data_root) / set_name
@@ -117,12 +127,20 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{root}/images: no such folder")
         names = sorted(p.stem for p in (root / "images").glob("*.jpg"))[: args.limit]
         records: dict[str, list] = {m: [] for m in args.methods}
+        seconds: dict[str, float] = {m: 0.0 for m in args.methods}
+        harmed: dict[str, int] = {m: 0 for m in args.methods}
         same = total = 0
         for name in tqdm(names, desc=set_name):
             image = read_image(root / "images" / f"{name}.jpg")
             gt = read_mask(root / "masks" / f"{name}.png")
             coarse = coarse_mask_of(root, name, image, gt, args.seed, args.coarse)
-            outputs = {m: refine_with(m, refiner, image, coarse) for m in args.methods}
+            coarse_iou = mask_iou(gt, coarse)
+            outputs = {}
+            for method in args.methods:
+                start = time.perf_counter()
+                outputs[method] = refine_with(method, refiner, image, coarse)
+                seconds[method] += time.perf_counter() - start
+                harmed[method] += mask_iou(gt, outputs[method]) < coarse_iou - HARM_MARGIN
             for method, refined in outputs.items():
                 records[method].append(iou_mba_record(gt, refined))
                 if args.save_dir is not None:
@@ -133,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                 total += gt.size
         for method in args.methods:
             values = summarize_iou_mba(records[method])
+            values["harmed"] = harmed[method] / max(1, len(names))
+            values["seconds_per_image"] = seconds[method] / max(1, len(names))
             metrics.update({f"{set_name}/{method}/{k}": v for k, v in values.items()})
         if total:
             metrics[f"{set_name}/fast_vs_exact_pixel_agreement"] = same / total

@@ -1,0 +1,10 @@
+# The compact SegRefiner with the denser local pass of segrefiner 0.1: 256 px patches on a
+# 128 px grid along the whole boundary (each boundary pixel in up to four patches) plus
+# patches around every point the global pass was unsure of, after 5 global steps. Slower
+# than segrefiner_compact.py; docs/benchmarks.md compares the two.
+_base_ = ['./segrefiner_compact.py']
+
+model = dict(
+    test_cfg=dict(_delete_=True, mode='semantic', model_size=256, fine_prob_thr=0.9,
+                  iou_thr=0.3, batch_size=32, local_step=5, cover_boundary=True,
+                  local_band=16, keep_coarse_detail=True))

@@ -1,0 +1,35 @@
+# The bundled default model (segrefiner_compact.pth beside this file), self-contained so
+# that it works from an installed package: the compact SegRefiner, the official DenoiseUNet
+# at model_channels 32 (7.4 M parameters), 6 diffusion steps, refining whole-image masks
+# (semantic path) at any resolution. Trained at 128 px with
+# configs/segrefiner/segrefiner_compact_train.py (docs/model_zoo.md: stages, results).
+#
+# Its local pass departs from the official one (docs/model_zoo.md measures why): patches
+# cover the whole boundary of the global result (cover_boundary), run at the first step
+# t = 5 (local_step; the official last step t = 0 mostly copies its input) and change only
+# pixels within 16 px of that boundary (local_band); cells the 256 px global pass leaves
+# unchanged keep the input's full-resolution pixels (keep_coarse_detail).
+model = dict(
+    type='SegRefiner',
+    data_preprocessor=dict(
+        type='RefinerDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375]),
+    denoise_model=dict(
+        type='DenoiseUNet',
+        in_channels=4,
+        out_channels=1,
+        model_channels=32,
+        num_res_blocks=2,
+        num_heads=4,
+        num_heads_upsample=-1,
+        attention_strides=(16, 32),
+        learn_time_embd=True,
+        channel_mult=(1, 1, 2, 2, 4, 4),
+        dropout=0.0),
+    diffusion_cfg=dict(betas_cumprod_start=0.8, betas_cumprod_end=0.0, num_timesteps=6),
+    loss_mask=dict(type='MaskBCELoss', loss_weight=1.0),
+    loss_texture=dict(type='TextureL1Loss', loss_weight=5.0),
+    test_cfg=dict(mode='semantic', model_size=256, fine_prob_thr=0.9, iou_thr=0.3,
+                  batch_size=32, local_step=5, cover_boundary=True, local_band=16,
+                  keep_coarse_detail=True))
