@@ -95,3 +95,50 @@ def test_save_dir_holds_the_masks_it_scored(data_root, tmp_path):
     guided = read_mask(tmp_path / "sam" / "guided" / "berkeley_101085.png")
     assert not np.array_equal(guided, coarse)  # the filter moved some boundary pixels
     assert metrics["sam/guided/IoU"] == pytest.approx(iou(gt, guided), abs=1e-4)
+
+
+def test_harmed_share_and_time_per_image(data_root, tmp_path):
+    metrics = run(data_root, "--sets", "perturbed", "--methods", "coarse", "guided",
+                  "--save-dir", str(tmp_path))
+    folder = data_root / "perturbed"
+    harmed = 0
+    for name in ("grabcut_106024", "grabcut_124080"):
+        gt = read_mask(folder / "masks" / f"{name}.png")
+        before = iou(gt, read_mask(tmp_path / "perturbed" / "coarse" / f"{name}.png"))
+        after = iou(gt, read_mask(tmp_path / "perturbed" / "guided" / f"{name}.png"))
+        harmed += after < before - 0.01
+    assert metrics["perturbed/guided/harmed"] == pytest.approx(harmed / 2)
+    assert metrics["perturbed/coarse/harmed"] == 0.0  # the input never harms itself
+    assert metrics["perturbed/guided/seconds_per_image"] > 0
+
+
+def test_test_cfg_overrides_reach_the_refiner(data_root):
+    metrics = run(data_root, "--sets", "sam", "--methods", "segrefiner",
+                  "--test-cfg", "patch_size=128", "global_steps=[5,3,1]")
+    folder = data_root / "sam"
+    refiner = Refiner()
+    refiner.model.test_cfg.update(patch_size=128, global_steps=[5, 3, 1])
+    gt = read_mask(folder / "masks" / "berkeley_101085.png")
+    refined = refiner.refine(read_image(folder / "images" / "berkeley_101085.jpg"),
+                             read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
+    assert metrics["sam/segrefiner/IoU"] == pytest.approx(iou(gt, refined.astype(bool)), abs=1e-4)
+
+
+def test_quality_time_plot(tmp_path):
+    import json
+
+    import cv2
+
+    fast, slow = tmp_path / "fast.json", tmp_path / "slow.json"
+    fast.write_text(json.dumps({"grabcut/coarse/IoU": 0.78, "grabcut/segrefiner/IoU": 0.90,
+                                "grabcut/segrefiner/seconds_per_image": 0.5}))
+    slow.write_text(json.dumps({"grabcut/segrefiner/IoU": 0.91,
+                                "grabcut/segrefiner/seconds_per_image": 3.0}))
+    out = tmp_path / "plot.png"
+    tool = REPO / "tools/analysis_tools/plot_quality_time.py"
+    result = subprocess.run([sys.executable, str(tool), f"fast={fast}", f"slow={slow}",
+                             "--sets", "grabcut", "-o", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    plot = cv2.imread(str(out))
+    assert plot.shape == (480, 640, 3) and (plot < 128).any()  # one panel: one set

@@ -19,8 +19,8 @@ contiguous tensors, the whole chunk of up to 32 crops (or patches) in one forwar
 "Exact" = segrefiner's default: channels_last weights and micro-batches that suit the
 device (identical outputs up to float rounding; the chunks and random draws are the
 official ones). "Fast" = what ``Refiner(fast=True)`` runs: exact + fp16 autocast on GPU,
-bf16 autocast on CPUs with bf16 kernels, fp32 (= exact) on other CPUs
-(``machine.cpu_bf16_kernels`` in the JSON). Random weights: speed does not depend on them.
+bf16 autocast on CPUs with bf16 kernels, fp32 on other CPUs (``machine.cpu_bf16_kernels``
+in the JSON). Random weights: speed does not depend on them.
 """
 from __future__ import annotations
 

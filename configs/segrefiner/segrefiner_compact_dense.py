@@ -1,7 +1,8 @@
-# The compact SegRefiner with the denser local pass of segrefiner 0.1: 256 px patches on a
-# 128 px grid along the whole boundary (each boundary pixel in up to four patches) plus
-# patches around every point the global pass was unsure of, after 5 global steps. Slower
-# than segrefiner_compact.py; docs/benchmarks.md compares the two.
+# The compact SegRefiner with the refinement settings of segrefiner 0.1: the global pass
+# always at 256 px, then 256 px patches on a 128 px grid along the whole boundary (each
+# boundary pixel in up to four patches) plus patches around every point the global pass was
+# unsure of. Slower than segrefiner_compact.py, and no better on the real sets;
+# docs/benchmarks.md compares the two.
 _base_ = ['./segrefiner_compact.py']
 
 model = dict(

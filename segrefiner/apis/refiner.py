@@ -325,9 +325,9 @@ class Refiner:
         self._reseed()
         try:
             with self._autocast():
-                out = self.model.refine_instances(self._tensor(image),
-                                                  torch.from_numpy(coarse).to(self.device),
-                                                  on_instances=lambda done, _: bar.advance_to(done))
+                out = self.model.refine_instances(
+                    self._tensor(image), torch.from_numpy(coarse).to(self.device),
+                    on_instances=lambda done, _: bar.advance_to(done))
         finally:
             bar.close()
         return out.cpu().numpy().astype(np.uint8) * np.uint8(foreground_value)

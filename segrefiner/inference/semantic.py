@@ -16,6 +16,7 @@ full resolution that is the input pixel, not its downsampled cell).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,6 +46,18 @@ class SemanticTestCfg:
     cover_stride: int | None = None  # boundary cover grid; None: half the patch side
     unsure_patches: bool = True  # patches around unsure points (official); with
     # cover_boundary they may be left out: the cover reaches every boundary pixel anyway
+
+    global_downsample: float | None = None  # None: the global pass at model_size
+
+    def global_size(self, height: int, width: int) -> int:
+        """The global pass's side: ``model_size`` (official), or with ``global_downsample``
+        d the smallest multiple of 32 at least ``max(H, W) / d``, within
+        ``[model_size / 2, model_size]``: small images are not upsampled past what the
+        model needs, large ones stay at model_size."""
+        if self.global_downsample is None:
+            return self.model_size
+        wanted = math.ceil(max(height, width) / self.global_downsample / 32) * 32
+        return max(self.model_size // 2, min(self.model_size, wanted))
 
     @property
     def local_size(self) -> int:
@@ -176,14 +189,15 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
 def global_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
                 mask: torch.Tensor, cfg: SemanticTestCfg, noise: NoiseSource | None = None,
                 on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole image at ``model_size``: steps ``[T-1, ..., 1]`` (or ``global_steps``).
+    """The whole image at ``global_size`` (``model_size`` by default): steps
+    ``[T-1, ..., 1]`` (or ``global_steps``).
 
     img: (1, 3, H, W) normalised; mask: (H, W) bool. Returns the global mask (H, W) bool
     (upsampled by nearest, thresholded at 0.5; with ``keep_coarse_detail`` cells the pass
     left unchanged keep the input's pixels) and the accumulated fine probability (S, S).
     """
     height, width = mask.shape
-    size = cfg.model_size
+    size = cfg.global_size(height, width)
     # Floor-index nearest resize ('nearest', not 'nearest-exact'), as the official code.
     img_small = F.interpolate(img, (size, size), mode="nearest")
     mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")

@@ -176,3 +176,4 @@ def test_read_only_inputs_are_copied_not_shared(sample):
     checked_image, checked_mask = check_image(image), check_masks(coarse, coarse.shape)
     assert checked_image.flags.writeable and checked_mask.flags.writeable
     assert np.array_equal(checked_image, image) and np.array_equal(checked_mask, coarse > 0)
+

@@ -182,3 +182,28 @@ def test_keep_coarse_detail_keeps_the_input_where_the_global_pass_changed_nothin
     assert torch.equal(kept, expected)
     assert not torch.equal(plain[:, 70], mask[:, 70])  # the plain pass loses the comb
     assert torch.equal(plain[:24, :24], expected[:24, :24])
+
+
+def test_global_size_by_hand():
+    official = SemanticTestCfg(model_size=256)
+    assert official.global_size(321, 481) == official.global_size(2160, 4096) == 256
+    adaptive = SemanticTestCfg(model_size=256, global_downsample=4)
+    assert adaptive.global_size(321, 481) == 128    # 481 / 4 = 120.25 -> 128 (the floor)
+    assert adaptive.global_size(480, 854) == 224    # 213.5 -> 224
+    assert adaptive.global_size(1145, 1558) == 256  # 389.5 -> capped at model_size
+    assert SemanticTestCfg(patch_size=128).local_size == 128
+    assert SemanticTestCfg(model_size=256).local_size == 256
+
+
+def test_boundary_cover_with_a_wider_stride_still_covers_the_boundary():
+    boundary = torch.zeros(300, 400, dtype=torch.bool)
+    boundary[150, 20:380] = True
+    boundary[40:260, 200] = True
+    for stride in (64, 96, 128):
+        boxes = boundary_boxes(boundary, 128, stride)
+        covered = torch.zeros_like(boundary)
+        for x1, y1, x2, y2 in boxes.tolist():
+            assert x2 - x1 == y2 - y1 == 128
+            covered[y1:y2, x1:x2] = True
+        assert bool(covered[boundary].all())
+    assert len(boundary_boxes(boundary, 128, 128)) < len(boundary_boxes(boundary, 128, 64))

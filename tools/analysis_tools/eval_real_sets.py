@@ -44,6 +44,7 @@ from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
 from segrefiner.evaluation.functional import mask_iou
 from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_iou_mba
 from segrefiner.evaluation.report import report
+from segrefiner.modes import INSTANCE, SEMANTIC
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic
 
@@ -71,14 +72,21 @@ def coarse_mask_of(root: Path, name: str, image: np.ndarray, gt: np.ndarray, see
     return make_coarse_mask(gt, rng).astype(bool)
 
 
-def refine_with(method: str, refiner, image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
-    """The (H, W) bool result of one method ('coarse' returns the input)."""
-    if method == "segrefiner":
+def refine_with(method: str, refiner, image: np.ndarray, coarse: np.ndarray,
+                mode: str = SEMANTIC) -> np.ndarray:
+    """The (H, W) bool result of one method ('coarse' returns the input); segrefiner on
+    the semantic path or, with ``mode`` 'instance', the instance path."""
+    def segrefiner() -> np.ndarray:
+        if mode == INSTANCE:
+            return refiner.refine_instances(image, coarse[None])[0].astype(bool)
         return refiner.refine(image, coarse).astype(bool)
+
+    if method == "segrefiner":
+        return segrefiner()
     if method == "segrefiner_fast":
         refiner.fast = True
         try:
-            return refiner.refine(image, coarse).astype(bool)
+            return segrefiner()
         finally:
             refiner.fast = False
     if method == "grabcut":
@@ -109,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-cfg", nargs="+", action=DictAction, default={},
                         help="override the model's test_cfg, e.g. patch_size=128 "
                              "global_steps=[5,3,1] (refinement settings to compare)")
+    parser.add_argument("--mode", choices=[SEMANTIC, INSTANCE], default=SEMANTIC,
+                        help="segrefiner's path: semantic (global + local, the default) or "
+                             "instance (a crop around the mask)")
     parser.add_argument("--limit", type=int, help="first N images of each set")
     parser.add_argument("--json-out")
     parser.add_argument("--save-dir", type=Path,
@@ -138,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             outputs = {}
             for method in args.methods:
                 start = time.perf_counter()
-                outputs[method] = refine_with(method, refiner, image, coarse)
+                outputs[method] = refine_with(method, refiner, image, coarse, args.mode)
                 seconds[method] += time.perf_counter() - start
                 harmed[method] += mask_iou(gt, outputs[method]) < coarse_iou - HARM_MARGIN
             for method, refined in outputs.items():
