@@ -1,15 +1,20 @@
-"""A tiny model checkpoint (official key layout) for API and CLI tests."""
+"""A tiny model checkpoint (official key layout) and an image / coarse mask pair for API and
+CLI tests."""
 from __future__ import annotations
+
+import shutil
 
 import pytest
 import torch
-from helpers import REPO
+from helpers import FIXTURES, REPO
 from mmengine.config import Config
 
 from segrefiner.registry import MODELS
 
 TINY_SEMANTIC = REPO / "configs/segrefiner/segrefiner_tiny_big.py"
 TINY_INSTANCE = REPO / "configs/segrefiner/segrefiner_tiny.py"
+BIG = FIXTURES / "big"
+NAME = "grabcut_106024"
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +25,12 @@ def tiny_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pth"
     torch.save(model.state_dict(), path)
     return path
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """A BIG-fixture image and its coarse mask, copied into the test's folder."""
+    image, coarse = tmp_path / "img.jpg", tmp_path / "coarse.png"
+    shutil.copy(BIG / f"{NAME}_im.jpg", image)
+    shutil.copy(BIG / f"{NAME}_seg.png", coarse)
+    return image, coarse

@@ -22,14 +22,6 @@ BIG = FIXTURES / "big"
 NAME = "grabcut_106024"
 
 
-@pytest.fixture
-def pair(tmp_path):
-    image, coarse = tmp_path / "img.jpg", tmp_path / "coarse.png"
-    shutil.copy(BIG / f"{NAME}_im.jpg", image)
-    shutil.copy(BIG / f"{NAME}_seg.png", coarse)
-    return image, coarse
-
-
 def digest(*paths) -> list[str]:
     return [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
 

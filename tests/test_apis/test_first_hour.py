@@ -35,14 +35,6 @@ NAME = "grabcut_106024"
 MISSING_CKPT = "/nonexistent/never_loaded.pth"
 
 
-@pytest.fixture
-def pair(tmp_path):
-    image, coarse = tmp_path / "img.jpg", tmp_path / "coarse.png"
-    shutil.copy(BIG / f"{NAME}_im.jpg", image)
-    shutil.copy(BIG / f"{NAME}_seg.png", coarse)
-    return image, coarse
-
-
 def tree_digest(folder) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
