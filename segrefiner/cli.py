@@ -115,7 +115,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UserError(f"--port must be in 1..65535, got {args.port}")
     if args.steps is not None:
         raise UserError("--steps does not apply to serve (the page runs the semantic mode)")
-    check_model_args(args)
     refiner = make_refiner(args)
     refiner.progress = False
     print(f"segrefiner {__version__}: open http://{args.host}:{args.port}/ (Ctrl+C to stop)")
@@ -124,22 +123,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_model_args(args: argparse.Namespace) -> None:
-    """The model's files and device, checked before anything loads."""
-    from segrefiner.utils.checkpoint import check_checkpoint_file
-    from segrefiner.utils.config import read_config
-    from segrefiner.utils.device import resolve_device
-
-    resolve_device(args.device)
-    if args.config:
-        read_config(args.config)
-    if args.checkpoint:
-        check_checkpoint_file(args.checkpoint)
-
-
 def make_refiner(args: argparse.Namespace):
-    """The Refiner the options ask for; its warnings (e.g. fast mode falling back to fp32)
-    are printed as one ``warning:`` line each."""
+    """The Refiner the options ask for (it checks the device, checkpoint file and config
+    before building the model); its warnings (e.g. fast mode falling back to fp32) are
+    printed as one ``warning:`` line each."""
     from segrefiner.apis import Refiner
 
     with warnings.catch_warnings(record=True) as caught:
@@ -230,7 +217,6 @@ def cmd_refine(args: argparse.Namespace) -> int:
         if output:
             check_output_file(output, inputs)
     image, coarse = read_pair(*inputs)
-    check_model_args(args)
     refiner = make_refiner(args)
     refine_pair(refiner, image, coarse, out_path, mode, steps_path, overlay_path,
                 progress=not args.no_progress)
@@ -268,7 +254,6 @@ def refine_folders(args: argparse.Namespace, mode: str) -> int:
     print(f"pairs: {len(pairs)} (already refined: {len(pairs) - len(todo)})")
     if not todo:
         return 0
-    check_model_args(args)
     refiner = make_refiner(args)
     failed = []
     progress = not args.no_progress
@@ -315,7 +300,6 @@ def cmd_refine_coco(args: argparse.Namespace) -> int:
                                  skip_missing_images=args.skip_missing_images,
                                  pipeline=[dict(type="LoadImage"),
                                            dict(type="DecodeCoarseInstances")])
-    check_model_args(args)
     refiner = make_refiner(args)
     total = sum(len(dataset.get_data_info(i)["detections"]) for i in range(len(dataset)))
     refined: dict[int, dict] = {}
@@ -355,7 +339,6 @@ def refine_instance_files(args: argparse.Namespace) -> int:
         check_output_dir(args.output, [results, image_path.parent])
     else:
         check_output_file(args.output, [results, image_path])
-    check_model_args(args)
     refiner = make_refiner(args)
     refined = refiner.refine_instances(image, instances.masks, progress=not args.no_progress)
     write_instances(instances, refined, args.output)

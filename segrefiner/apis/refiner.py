@@ -38,7 +38,7 @@ from segrefiner.model_zoo import BUNDLED_CHECKPOINT, BUNDLED_CONFIG
 from segrefiner.models.segrefiner import SegRefiner
 from segrefiner.modes import SEMANTIC
 from segrefiner.registry import MODELS
-from segrefiner.utils.checkpoint import load_weights
+from segrefiner.utils.checkpoint import check_checkpoint_file, load_weights
 from segrefiner.utils.config import read_config
 from segrefiner.utils.device import resolve_device
 from segrefiner.utils.errors import UserError, check_whole, is_whole
@@ -158,7 +158,9 @@ class Refiner:
         check_whole("passes", passes)
         config = Path(config) if config else DEFAULT_CONFIG
         checkpoint = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
+        # Everything that can be checked cheaply is checked before the model is built.
         self.device = resolve_device(device)
+        check_checkpoint_file(checkpoint)
         cfg = read_config(config)
         if "model" not in cfg:
             raise UserError(f"{config}: has no model")
