@@ -56,6 +56,15 @@ def one_line_error(code: int, err: str, *needles: str) -> None:
         assert needle in err, err
 
 
+@pytest.fixture
+def folders(tmp_path):
+    """Copies of the folder fixture's images and coarse masks: (images, masks)."""
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    shutil.copytree(FIXTURES / "folder/images", images)
+    shutil.copytree(FIXTURES / "folder/coarse", masks)
+    return images, masks
+
+
 # ----------------------------------------------------- outputs checked up front
 @pytest.mark.parametrize("where", ["unwritable folder", "parent is a file"])
 def test_unwritable_outputs_are_refused_before_the_model_loads(capsys, pair, tmp_path, where):
@@ -71,10 +80,8 @@ def test_unwritable_outputs_are_refused_before_the_model_loads(capsys, pair, tmp
     assert tree_digest(tmp_path) == before
 
 
-def test_folder_output_that_cannot_be_written_is_refused_up_front(capsys, tmp_path):
-    images, masks = tmp_path / "images", tmp_path / "masks"
-    shutil.copytree(FIXTURES / "folder/images", images)
-    shutil.copytree(FIXTURES / "folder/coarse", masks)
+def test_folder_output_that_cannot_be_written_is_refused_up_front(capsys, tmp_path, folders):
+    images, masks = folders
     before = tree_digest(tmp_path)
     code, _, err = cli(capsys, "refine", "--images", str(images), "--masks", str(masks),
                        "-o", "/sys/refined", ckpt=MISSING_CKPT)
@@ -85,10 +92,8 @@ def test_folder_output_that_cannot_be_written_is_refused_up_front(capsys, tmp_pa
     assert tree_digest(tmp_path) == before
 
 
-def test_output_folder_equal_to_the_masks_folder_is_refused(capsys, tmp_path):
-    images, masks = tmp_path / "images", tmp_path / "masks"
-    shutil.copytree(FIXTURES / "folder/images", images)
-    shutil.copytree(FIXTURES / "folder/coarse", masks)
+def test_output_folder_equal_to_the_masks_folder_is_refused(capsys, tmp_path, folders):
+    images, masks = folders
     before = tree_digest(tmp_path)
     for out in (masks, images):
         code, stdout, err = cli(capsys, "refine", "--images", str(images), "--masks",
@@ -259,10 +264,8 @@ def final_counts(err: str, desc: str) -> tuple[int, int]:
     return tuple(int(x) for x in counts[-1])
 
 
-def test_progress_on_a_folder_run_reaches_the_total(capsys, tmp_path, tiny_checkpoint):
-    images, masks = tmp_path / "images", tmp_path / "masks"
-    shutil.copytree(FIXTURES / "folder/images", images)
-    shutil.copytree(FIXTURES / "folder/coarse", masks)
+def test_progress_on_a_folder_run_reaches_the_total(capsys, tmp_path, folders, tiny_checkpoint):
+    images, masks = folders
     code = run_cli(main, ["refine", "--images", str(images), "--masks", str(masks), "-o",
                           str(tmp_path / "out"), "--config", str(TINY_SEMANTIC),
                           "--checkpoint", str(tiny_checkpoint)])
