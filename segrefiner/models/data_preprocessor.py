@@ -19,17 +19,24 @@ class RefinerDataPreprocessor(BaseDataPreprocessor):
 
     ``inputs`` becomes a (B, 3, H, W) float tensor when all images have one size, else a
     list of (1, 3, H, W) tensors (refinement runs image by image).
+
+    Normalisation: ``(img / scale - mean) / std`` in float32; ``scale`` 1 (SegRefiner:
+    mean / std in 0..255 units) or 255 (CRM: ``ToTensor`` then ``Normalize`` with mean / std
+    in 0..1 units; the same values up to float rounding, which CRM's outputs are
+    sensitive to).
     """
 
     def __init__(self, mean: Sequence[float] = IMAGENET_MEAN,
-                 std: Sequence[float] = IMAGENET_STD) -> None:
+                 std: Sequence[float] = IMAGENET_STD, scale: float = 1.0) -> None:
         super().__init__()
+        self.scale = float(scale)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 
     def normalize(self, img: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) RGB in [0, 255] -> normalised float32."""
-        return (img.float() - self.mean) / self.std
+        img = img.float() if self.scale == 1 else img.float() / self.scale
+        return (img - self.mean) / self.std
 
     def image_tensor(self, image: np.ndarray) -> torch.Tensor:
         """(H, W, 3) uint8 RGB array -> (1, 3, H, W) normalised float32 on this module's

@@ -1,4 +1,5 @@
-"""Losses of SegRefiner: BCE on the fine-mask logits and the texture (gradient) L1 loss."""
+"""Losses of SegRefiner (BCE on the fine-mask logits, the texture (gradient) L1 loss) and
+the Sobel magnitude that CRM's gradient loss shares."""
 from __future__ import annotations
 
 import torch
@@ -8,12 +9,33 @@ from torch import nn
 from segrefiner.registry import MODELS
 
 
+SOBEL_X = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]) / 4
+
+
+def sobel_magnitude(x: torch.Tensor, kernel_x: torch.Tensor | None = None,
+                    kernel_y: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, 1, H, W) -> ``sqrt(gx^2 + gy^2 + 1e-4)`` (B, 1, H, W), gx / gy the
+    cross-correlations (zero padding 1) with the Sobel kernels /4 (or the (1, 1, 3, 3)
+    ``kernel_x`` / ``kernel_y`` given)."""
+    if kernel_x is None:
+        kernel_x = SOBEL_X.to(x).view(1, 1, 3, 3)
+    if kernel_y is None:
+        kernel_y = SOBEL_X.t().to(x).reshape(1, 1, 3, 3)
+    gx, gy = F.conv2d(x, kernel_x, padding=1), F.conv2d(x, kernel_y, padding=1)
+    return torch.sqrt(gx * gx + gy * gy + 1e-4)
+
+
+def smoothed_sobel_magnitude(mask: torch.Tensor) -> torch.Tensor:
+    """Sobel magnitude of a (B, 1, H, W) mask after a 3x3 mean (zero padding counted)."""
+    return sobel_magnitude(F.avg_pool2d(mask, 3, stride=1, padding=1))
+
+
 class Sobel(nn.Module):
     """Fixed Sobel filters /4 (official parameter names ``conv_x``, ``conv_y``; not trained)."""
 
     def __init__(self) -> None:
         super().__init__()
-        kernel_x = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]) / 4
+        kernel_x = SOBEL_X
         self.conv_x = nn.Conv2d(1, 1, 3, padding=1, bias=False)
         self.conv_y = nn.Conv2d(1, 1, 3, padding=1, bias=False)
         with torch.no_grad():
@@ -24,8 +46,7 @@ class Sobel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, H, W) -> gradient magnitude (B, 1, H, W), ``sqrt(gx^2 + gy^2 + 1e-4)``."""
-        gx, gy = self.conv_x(x), self.conv_y(x)
-        return torch.sqrt(gx * gx + gy * gy + 1e-4)
+        return sobel_magnitude(x, self.conv_x.weight, self.conv_y.weight)
 
 
 @MODELS.register_module()

@@ -8,54 +8,22 @@ functions users call (``SegRefiner.refine_instances`` etc.) with those draws.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 
+from segrefiner.conformance.common import (
+    RELATIVE_TOL,
+    CaseResult,
+    flipped_fraction,
+    scaled_deviation,
+)
 from segrefiner.diffusion import ReplayNoise
 from segrefiner.models.segrefiner import SegRefiner
 from segrefiner.modes import INSTANCE, SEMANTIC
-from segrefiner.utils.checkpoint import extract_state_dict, read_checkpoint
+from segrefiner.utils.checkpoint import extract_state_dict
 
 BUNDLE_FORMAT = "segrefiner-reference/1"
-RELATIVE_TOL = 1e-4  # |ours - ref| <= RELATIVE_TOL * max(1, |ref|)
-
-
-@dataclass
-class CaseResult:
-    """The outcome of one replayed case."""
-
-    index: int
-    kind: str
-    max_deviation: float  # continuous outputs: max |ours - ref| / max(1, |ref|)
-    flipped_fraction: float  # binary outputs: share of pixels that differ
-    agrees: bool
-    detail: str = ""
-
-    def line(self) -> str:
-        verdict = "ok" if self.agrees else "DIFFERS"
-        text = (f"case {self.index:3d} {self.kind:<10s} max deviation {self.max_deviation:.3g}"
-                f"  flipped pixels {self.flipped_fraction:.3g}  {verdict}")
-        return f"{text}  ({self.detail})" if self.detail else text
-
-
-def scaled_deviation(ours: torch.Tensor, ref: torch.Tensor) -> float:
-    """max |ours - ref| / max(1, |ref|) over all elements (0 for empty tensors)."""
-    ours, ref = ours.double(), ref.double()
-    if ours.shape != ref.shape:
-        return float("inf")
-    if ref.numel() == 0:
-        return 0.0
-    return float(((ours - ref).abs() / ref.abs().clamp(min=1)).max())
-
-
-def flipped_fraction(ours: torch.Tensor, ref: torch.Tensor) -> float:
-    """Share of elements of two binary tensors that differ (1.0 on a shape mismatch)."""
-    if ours.shape != ref.shape:
-        return 1.0
-    return float((ours.bool() != ref.bool()).double().mean()) if ref.numel() else 0.0
 
 
 def build_model(bundle: Mapping[str, Any]) -> SegRefiner:
@@ -136,25 +104,3 @@ class BundleReplayer:
 
 def _unused(noise: ReplayNoise) -> str:
     return f"{noise.remaining} recorded draws unused" if noise.remaining else ""
-
-
-def check_state_dict_layout(model: torch.nn.Module, tsv_path: str | Path) -> list[str]:
-    """Differences between ``model.state_dict()`` and a TSV of ``key, [shape], dtype`` rows."""
-    expected = {}
-    for line in Path(tsv_path).read_text().splitlines():
-        if line.strip():
-            key, shape, dtype = line.split("\t")
-            expected[key] = (tuple(int(s) for s in shape.strip("[]").split(",") if s.strip()),
-                             dtype.strip())
-    actual = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch."))
-              for k, v in model.state_dict().items()}
-    problems = [f"missing key {k}" for k in expected.keys() - actual.keys()]
-    problems += [f"unexpected key {k}" for k in actual.keys() - expected.keys()]
-    problems += [f"{k}: ours {actual[k]}, official {expected[k]}"
-                 for k in expected.keys() & actual.keys() if actual[k] != expected[k]]
-    return sorted(problems)
-
-
-def load_bundle(path: str | Path) -> dict:
-    """Read a bundle safely (weights_only)."""
-    return read_checkpoint(path)

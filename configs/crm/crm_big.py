@@ -1,0 +1,20 @@
+# CRM (Shen et al., CVPR 2022) as released: the 4-channel ResNet-50 backbone, the
+# three-branch head and the implicit MLP; multi-resolution refinement at scales
+# 0.125, 0.25, 0.5, 1 of the 32-px reflect-padded image; test on the BIG layout.
+#
+#   python tools/test.py configs/crm/crm_big.py RELEASED_CRM.pth   (bare state_dict)
+#   segrefiner refine IMAGE MASK --config configs/crm/crm_big.py --checkpoint RELEASED_CRM.pth
+_base_ = [
+    '../_base_/datasets/big_test.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    type='CRM',
+    base_width=64,
+    blocks=(3, 4, 6, 3),
+    with_layer4=True,
+    data_preprocessor=dict(type='RefinerDataPreprocessor', mean=(0.485, 0.456, 0.406),
+                           std=(0.229, 0.224, 0.225), scale=255.0),
+    test_cfg=dict(mode='semantic', scales=(0.125, 0.25, 0.5, 1.0), pad=32,
+                  query_chunk=262144))
+test_cfg = dict(type='TestLoop')

@@ -1,0 +1,149 @@
+"""CRM's network: a 4-channel dilated ResNet, a three-branch head and the implicit MLP.
+
+Module names follow the released checkpoint (``feats``, ``aspp_``, ``imnet`` under
+``module.``), so its state_dict loads strictly. ``base_width`` and ``blocks`` scale the
+network down for CPU training (64 and (3, 4, 6, 3): the released ResNet-50).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Bottleneck(nn.Module):
+    """ResNet v1.5 bottleneck: 1x1 -> 3x3 (stride, dilation) -> 1x1 (x4), residual, ReLU."""
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, width: int, stride: int = 1, dilation: int = 1,
+                 downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=dilation,
+                               dilation=dilation, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, width * self.expansion, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
+
+
+def _layer(in_channels: int, width: int, blocks: int, stride: int,
+           dilation: int) -> nn.Sequential:
+    """A ResNet stage; its first block has dilation 1, the others ``dilation``."""
+    out_channels = width * Bottleneck.expansion
+    downsample = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                               nn.BatchNorm2d(out_channels))
+    layers = [Bottleneck(in_channels, width, stride, 1, downsample)]
+    layers += [Bottleneck(out_channels, width, 1, dilation) for _ in range(blocks - 1)]
+    return nn.Sequential(*layers)
+
+
+class CRMBackbone(nn.Module):
+    """Image + mask (4 channels) -> x1 (stride 2), x2 (stride 4), x3 (stride 8).
+
+    Widths ``w, 4w, 16w`` channels (w = ``base_width``). layer3 keeps stride 8 with
+    dilation 2. ``layer4`` (dilation 4) exists only for the released key layout
+    (``with_layer4``): its output is never used, so it is not computed.
+    """
+
+    def __init__(self, base_width: int = 64, blocks: Sequence[int] = (3, 4, 6, 3),
+                 with_layer4: bool = True) -> None:
+        super().__init__()
+        w = base_width
+        self.conv1 = nn.Conv2d(4, w, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(w)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.layer1 = _layer(w, w, blocks[0], 1, 1)
+        self.layer2 = _layer(4 * w, 2 * w, blocks[1], 2, 1)
+        self.layer3 = _layer(8 * w, 4 * w, blocks[2], 1, 2)
+        if with_layer4:
+            self.layer4 = _layer(16 * w, 8 * w, blocks[3], 1, 4)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x1 = self.relu(self.bn1(self.conv1(x)))
+        x2 = self.layer1(self.maxpool(x1))
+        x3 = self.layer3(self.layer2(x2))
+        return x1, x2, x3
+
+
+class _Branch(nn.Module):
+    """1x1 conv + BN + ReLU (official names ``atrous_conv``, ``bn``)."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.atrous_conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.bn(self.atrous_conv(x)))
+
+
+class CRMHead(nn.Module):
+    """x1, x2, x3 -> feat (4w channels at x1's size): each input through a 1x1 branch,
+    BN, ReLU, dropout; x2 and x3 resized to x1 (bilinear, align_corners=True);
+    concatenated; 3x3 conv, BN, ReLU, dropout. (Official name: ``ASPP_no4level``.)"""
+
+    def __init__(self, base_width: int = 64, dropout: float = 0.5) -> None:
+        super().__init__()
+        w = base_width
+        self.aspp1_128 = _Branch(w, w)
+        self.aspp1_256 = _Branch(4 * w, w)
+        self.aspp1_1024 = _Branch(16 * w, 2 * w)
+        self.bn1_128 = nn.BatchNorm2d(w)
+        self.bn1_256 = nn.BatchNorm2d(w)
+        self.bn1_1024 = nn.BatchNorm2d(2 * w)
+        self.relu = nn.ReLU(inplace=True)
+        self.dropout = nn.Dropout(dropout)
+        self.last_conv = nn.Sequential(nn.Conv2d(4 * w, 4 * w, 3, padding=1, bias=False),
+                                       nn.BatchNorm2d(4 * w), nn.ReLU(inplace=True),
+                                       nn.Dropout(dropout))
+
+    @property
+    def out_channels(self) -> int:
+        return self.last_conv[0].out_channels
+
+    def branches(self, x1: torch.Tensor, x2: torch.Tensor,
+                 x3: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The three branch outputs at their own sizes (before resizing)."""
+        b1 = self.dropout(self.relu(self.bn1_128(self.aspp1_128(x1))))
+        b2 = self.dropout(self.relu(self.bn1_256(self.aspp1_256(x2))))
+        b3 = self.dropout(self.relu(self.bn1_1024(self.aspp1_1024(x3))))
+        return b1, b2, b3
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor, x3: torch.Tensor) -> torch.Tensor:
+        b1, b2, b3 = self.branches(x1, x2, x3)
+        size = b1.shape[-2:]
+        b2 = F.interpolate(b2, size, mode="bilinear", align_corners=True)
+        b3 = F.interpolate(b3, size, mode="bilinear", align_corners=True)
+        return self.last_conv(torch.cat([b1, b2, b3], dim=1))
+
+
+class ImplicitMLP(nn.Module):
+    """in -> hidden x ``depth`` (ReLU) -> 1; Linear layers at ``layers.0, 2, 4, ...``."""
+
+    def __init__(self, in_channels: int, hidden: int = 32, depth: int = 4) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        last = in_channels
+        for _ in range(depth):
+            layers += [nn.Linear(last, hidden), nn.ReLU()]
+            last = hidden
+        layers.append(nn.Linear(last, 1))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
