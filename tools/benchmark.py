@@ -7,6 +7,8 @@ Rows:
   0.15 MP, 2 MP and 4096x2160 (a fresh process each): denoiser passes, time per pass,
   total time and peak memory, for the bundled config and the denser local pass it had
   before (``segrefiner_compact_dense.py``), exact and fast mode;
+- CRM's refinement (``--only crm``) on the same images: the compact CRM and the released
+  ResNet-50 size, time and peak memory (random weights);
 
 Then each row the official way, segrefiner exact and fast mode:
 - denoiser forward, LR model (118.6 M parameters), 256x256, per batch size;
@@ -245,6 +247,42 @@ def bench_default_path(device: str, fast: bool) -> list[dict]:
     return rows
 
 
+CRM_PRESETS = {"compact CRM": REPO / "segrefiner/model_zoo/crm_compact.py",
+               "CRM ResNet-50": REPO / "configs/crm/crm_big.py"}
+
+
+def crm_child(device: str, config: str, width: int, height: int) -> None:
+    """Run in a fresh process: CRM's refinement of one image (random weights); print JSON."""
+    from segrefiner.registry import MODELS
+
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model).to(device).prepare_for_refinement()
+    image, coarse = default_path_input(width, height)
+    with torch.inference_mode():
+        model.refine_semantic(model.data_preprocessor.image_tensor(image[:200, :200]),
+                              torch.from_numpy(coarse[:200, :200]).to(device))  # warm-up
+        start = time.perf_counter()
+        model.refine_semantic(model.data_preprocessor.image_tensor(image),
+                              torch.from_numpy(coarse).to(device))
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
+    print(json.dumps(dict(seconds=seconds, peak_rss_mb=peak_rss_mb(), peak_gpu_mb=gpu_mb)))
+
+
+def bench_crm(device: str) -> list[dict]:
+    rows = []
+    for case, width, height in DEFAULT_PATH_CASES:
+        for preset, config in CRM_PRESETS.items():
+            out = subprocess.run([sys.executable, __file__, "--crm-child", device, str(config),
+                                  str(width), str(height)], capture_output=True, text=True,
+                                 check=True)
+            rows.append(dict(task="CRM refine (4 scales)", case=case, mode=preset,
+                             **json.loads(out.stdout.strip().splitlines()[-1])))
+    return rows
+
+
 def bench_training(device: str, repeat: int) -> list[dict]:
     rows = []
     for mode in ("official", "fast"):
@@ -314,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fewer cases on CPU: N=1 and 4 instances, 2K only")
     parser.add_argument("--only", nargs="+",
                         choices=["forward", "instance", "hr", "train", "data", "default",
-                                 "default-fast"],
+                                 "default-fast", "crm"],
                         help="run only these parts")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--instance-counts", type=int, nargs="+",
@@ -323,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="image sizes of the high-resolution rows (default by --quick)")
     parser.add_argument("--hr-child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--default-child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--crm-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.hr_child:
         device, mode, width, height = args.hr_child
@@ -331,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.default_child:
         device, config, fast, width, height = args.default_child
         default_path_child(device, config, fast == "1", int(width), int(height))
+        return 0
+    if args.crm_child:
+        device, config, width, height = args.crm_child
+        crm_child(device, config, int(width), int(height))
         return 0
     gpu = args.device.startswith("cuda")
     parts = set(args.only or ["default", "default-fast", "forward", "instance", "hr", "train",
@@ -342,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_default_path(args.device, fast=False)
     if "default-fast" in parts:
         rows += bench_default_path(args.device, fast=True)
+    if "crm" in parts:
+        rows += bench_crm(args.device)
     if "forward" in parts:
         rows += bench_forward(args.device, [1, 8, 32] if gpu else [1, 8], args.repeat)
     if "instance" in parts:

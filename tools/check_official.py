@@ -23,19 +23,19 @@ import sys
 if "--native-kernels" not in sys.argv:
     os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")  # before torch creates a kernel
 
-import argparse  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+from pathlib import Path
 
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config
 
-from segrefiner.conformance import (  # noqa: E402
+from segrefiner.conformance import (
     CRM_BUNDLE_FORMAT,
     check_state_dict_layout,
     load_bundle,
     replayer_for,
 )
-from segrefiner.registry import MODELS  # noqa: E402
-from segrefiner.utils.checkpoint import CheckpointError  # noqa: E402
+from segrefiner.registry import MODELS
+from segrefiner.utils.checkpoint import CheckpointError
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIGS = {CRM_BUNDLE_FORMAT: REPO / "configs/crm/crm_big.py"}

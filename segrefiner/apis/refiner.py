@@ -35,6 +35,7 @@ from segrefiner.datasets.io import (
 )
 from segrefiner.inference.semantic import MIN_FOREGROUND_PIXELS, dilate_square, mask_boundary
 from segrefiner.model_zoo import BUNDLED_CHECKPOINT, BUNDLED_CONFIG
+from segrefiner.models.crm import CRM
 from segrefiner.models.segrefiner import SegRefiner
 from segrefiner.modes import SEMANTIC
 from segrefiner.registry import MODELS
@@ -128,11 +129,26 @@ def boundary_confidence(prob: torch.Tensor, band: int = CONFIDENCE_BAND) -> floa
     return float(((prob - 0.5).abs() * 2)[region].mean())
 
 
+def check_diffusion_settings(model: SegRefiner, steps: int | None, model_size: int | None,
+                             batch_size: int | None) -> None:
+    """UserError for steps / model_size / batch_size that a SegRefiner cannot take."""
+    if steps is not None:
+        check_whole("steps", steps, maximum=model.diffusion.num_timesteps)
+    if batch_size is not None:
+        check_whole("batch_size", batch_size)
+    divisor = model.denoise_model.size_divisor
+    size = model.test_cfg.get("model_size", 256) if model_size is None else model_size
+    if not is_whole(size) or size % divisor:
+        raise UserError(f"model_size must be a positive multiple of {divisor}, got {size!r}")
+
+
 class Refiner:
-    """Loads a SegRefiner once; ``refine`` (whole image) and ``refine_instances``.
+    """Loads a refiner model (SegRefiner or CRM) once; ``refine`` (whole image) and
+    ``refine_instances``.
 
     Args:
-        config: model config (default: the bundled compact model's).
+        config: model config (default: the bundled compact SegRefiner's; a CRM config,
+            ``configs/crm/``, gives CRM, which takes no steps / model_size / batch_size).
         checkpoint: weights, a released state_dict or the project's checkpoint (default:
             the bundled one).
         device: 'cpu', 'cuda', 'cuda:1', ...
@@ -164,15 +180,15 @@ class Refiner:
         cfg = read_config(config)
         if "model" not in cfg:
             raise UserError(f"{config}: has no model")
-        model: SegRefiner = MODELS.build(cfg.model)
-        if steps is not None:
-            check_whole("steps", steps, maximum=model.diffusion.num_timesteps)
-        if batch_size is not None:
-            check_whole("batch_size", batch_size)
-        divisor = model.denoise_model.size_divisor
-        size = model.test_cfg.get("model_size", 256) if model_size is None else model_size
-        if not is_whole(size) or size % divisor:
-            raise UserError(f"model_size must be a positive multiple of {divisor}, got {size!r}")
+        model: SegRefiner | CRM = MODELS.build(cfg.model)
+        if isinstance(model, SegRefiner):
+            check_diffusion_settings(model, steps, model_size, batch_size)
+        else:
+            given = [name for name, value in (("steps", steps), ("model_size", model_size),
+                                              ("batch_size", batch_size)) if value is not None]
+            if given:
+                raise UserError(f"{config}: {type(model).__name__} refines at any size without "
+                                f"diffusion steps; {', '.join(given)} does not apply")
         try:
             load_weights(model, checkpoint, strict=True, trust=trust_checkpoint)
         except UserError as err:
@@ -267,8 +283,7 @@ class Refiner:
         if coarse.ndim != 2:
             raise UserError("refine takes one (H, W) mask; use refine_instances for several")
         last_prob: list[torch.Tensor] = []
-        global_steps = len(self.model.semantic_cfg().global_steps
-                           or self.model.diffusion.default_steps[:-1])
+        global_steps = self.model.progress_steps()
         bar = self._progress(progress, "pass", self.passes * global_steps, on_progress)
 
         def callback(t: int, x: torch.Tensor) -> None:

@@ -23,13 +23,27 @@ import numpy as np
 MIN_CONTOUR_VERTICES = 10
 
 
+CONTOUR_RETRIEVAL = {"tree": cv2.RETR_TREE, "list": cv2.RETR_LIST}
+RUN_STARTS = ("uniform", "closest")
+
+
 def modify_contours(mask: np.ndarray, rng: np.random.Generator,
-                    regional_sample_rate: float = 0.1, sample_rate: float = 0.1) -> np.ndarray:
+                    regional_sample_rate: float = 0.1, sample_rate: float = 0.1,
+                    retrieval: str = "tree", run_start: str = "uniform") -> np.ndarray:
     """(H, W) {0,1} uint8 mask -> (H, W) {0,1} uint8 mask with simplified contours.
 
-    A mask whose contours are all too short is returned unchanged.
+    ``retrieval``: cv2's contour mode, ``tree`` (SegRefiner's LR code) or ``list``
+    (CascadePSP / CRM). ``run_start``: where the removed run of vertices starts,
+    ``uniform`` over all vertices, or ``closest``: uniform over the
+    ``regional_sample_rate`` share of starts whose run has the closest end points (a run
+    that cuts a short chord off the shape, CascadePSP / CRM). A mask whose contours are
+    all too short is returned unchanged.
     """
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_TREE, cv2.CHAIN_APPROX_NONE)
+    if retrieval not in CONTOUR_RETRIEVAL or run_start not in RUN_STARTS:
+        raise ValueError(f"retrieval must be one of {sorted(CONTOUR_RETRIEVAL)} and run_start "
+                         f"one of {RUN_STARTS}, got {retrieval!r}, {run_start!r}")
+    contours, _ = cv2.findContours(mask.astype(np.uint8), CONTOUR_RETRIEVAL[retrieval],
+                                   cv2.CHAIN_APPROX_NONE)
     polygons = []
     for contour in contours:
         points = contour[:, 0, :]
@@ -37,7 +51,12 @@ def modify_contours(mask: np.ndarray, rng: np.random.Generator,
         if n < MIN_CONTOUR_VERTICES:
             continue
         run = int(n * regional_sample_rate)
-        start = int(rng.integers(n))
+        if run_start == "closest":
+            chords = np.linalg.norm(points - np.roll(points, -run, axis=0), axis=1)
+            candidates = np.argsort(chords, kind="stable")[:max(1, run)]
+            start = int(candidates[rng.integers(len(candidates))])
+        else:
+            start = int(rng.integers(n))
         kept = np.delete(points, (start + np.arange(run)) % n, axis=0)
         count = max(3, int(len(kept) * sample_rate))
         picked = np.sort(rng.choice(len(kept), size=min(count, len(kept)), replace=False))
@@ -93,12 +112,15 @@ def perturb_mask(mask: np.ndarray, rng: np.random.Generator, iou_target: float =
 
 
 def make_coarse_mask(gt: np.ndarray, rng: np.random.Generator, iou_target: float = 0.8,
-                     max_rounds: int = 250) -> np.ndarray:
-    """The full LR perturbation: contour modification, then random dilate / erode.
+                     max_rounds: int = 250, retrieval: str = "tree",
+                     run_start: str = "uniform") -> np.ndarray:
+    """The full LR perturbation: contour modification (``retrieval``, ``run_start``: see
+    :func:`modify_contours`), then random dilate / erode.
 
     gt: (H, W) bool or {0,1}. Returns (H, W) uint8 {0,1}.
     """
-    modified = modify_contours(np.asarray(gt).astype(np.uint8), rng)
+    modified = modify_contours(np.asarray(gt).astype(np.uint8), rng, retrieval=retrieval,
+                               run_start=run_start)
     return perturb_mask(modified, rng, iou_target=iou_target, max_rounds=max_rounds)
 
 

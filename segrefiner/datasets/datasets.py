@@ -63,22 +63,32 @@ class FolderRefineDataset(BaseDataset):
     """Custom data: ``<root>/images/NAME.*``, ``<root>/masks/NAME.png`` [, ``coarse/NAME.png``].
 
     Training uses online coarse masks when there is no ``coarse`` folder; testing needs
-    one. Several roots may be given (``data_root`` a list) to train on a union of sets.
+    one. Several roots may be given (``roots``) to train on a union of sets.
+    Saliency-style layouts: ``img_dir=''``, ``mask_dir=''`` and ``img_suffixes=('.jpg',)``
+    pair ``NAME.jpg`` with ``NAME.png`` in one folder (DUTS, ECSSD, MSRA-10K as CascadePSP
+    and CRM store them); ``subfolders=True`` takes every sub-folder of each root as a root
+    (FSS-1000: ``<class>/N.jpg`` + ``N.png``).
     """
 
     def __init__(self, *args, roots: list[str] | None = None, img_dir: str = "images",
-                 mask_dir: str = "masks", coarse_dir: str | None = None, **kwargs) -> None:
+                 mask_dir: str = "masks", coarse_dir: str | None = None,
+                 img_suffixes: tuple[str, ...] = IMAGE_SUFFIXES, subfolders: bool = False,
+                 **kwargs) -> None:
         self.roots, self.coarse_dir = roots, coarse_dir
         self.img_dir, self.mask_dir = img_dir, mask_dir
+        self.img_suffixes, self.subfolders = tuple(img_suffixes), subfolders
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> list[dict]:
         roots = [Path(r) for r in (self.roots or [self.data_root])]
+        if self.subfolders:
+            roots = [sub for root in roots
+                     for sub in sorted(_require_dir(root, "data").iterdir()) if sub.is_dir()]
         items = []
         for root in roots:
             img_dir = _require_dir(root / self.img_dir, "image")
             mask_dir = _require_dir(root / self.mask_dir, "mask")
-            pairs, _ = pair_by_name(img_dir, mask_dir, IMAGE_SUFFIXES, (".png",))
+            pairs, _ = pair_by_name(img_dir, mask_dir, self.img_suffixes, (".png",))
             for _, img_path, mask_path in pairs:
                 item = dict(img_path=str(img_path), gt_mask_path=str(mask_path),
                             name=img_path.stem, out_name=f"{img_path.stem}.png")
@@ -89,7 +99,7 @@ class FolderRefineDataset(BaseDataset):
                     item["coarse_mask_path"] = str(coarse)
                 items.append(item)
         if not items:
-            raise UserError(f"{roots[0]}: no image / mask pairs found")
+            raise UserError(f"{(self.roots or [self.data_root])[0]}: no image / mask pairs found")
         return items
 
 

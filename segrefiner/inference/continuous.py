@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
-from segrefiner.utils.coords import pixel_grid
+from segrefiner.utils.coords import centre_coords, pixel_grid, shifted_index
 
 # The released evaluation keeps the input mask when its 8-bit values sum to less than this.
 MIN_INPUT_MASK_SUM = 32 * 32
@@ -28,10 +28,17 @@ ScaleCallback = Callable[[int, torch.Tensor], None]
 
 
 class ContinuousRefinerNet(Protocol):
+    feature_channels: int  # channels of the feature map (used with max_feature_mb)
+
     def features(self, x: torch.Tensor) -> torch.Tensor: ...  # (B, 4, H, W) -> (B, C, h, w)
 
-    def query(self, feat: torch.Tensor, coord: torch.Tensor,
-              cell: torch.Tensor) -> torch.Tensor: ...  # -> (B, Q, 1) logits
+    def feature_parts(self, x: torch.Tensor) -> Any: ...  # what feature_rows needs
+
+    def feature_rows(self, parts: Any, start: int, stop: int) -> torch.Tensor: ...
+
+    def query(self, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor,
+              row_offset: int = 0,
+              full_height: int | None = None) -> torch.Tensor: ...  # -> (B, Q, 1) logits
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,15 @@ class ContinuousTestCfg:
     scales: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
     pad: int = 32
     query_chunk: int = 262_144  # queries per MLP call (the released code: 802,816)
+    # Features larger than this (MB, float32) are computed in strips of rows, each
+    # queried before the next is made; None: always the whole map (the released way).
+    max_feature_mb: float | None = None
 
     def __post_init__(self) -> None:
         if not self.scales or any(s <= 0 for s in self.scales):
             raise ValueError(f"scales must be positive, got {self.scales!r}")
+        if self.max_feature_mb is not None and self.max_feature_mb <= 0:
+            raise ValueError(f"max_feature_mb must be positive, got {self.max_feature_mb}")
         if self.pad < 0 or self.query_chunk < 1:
             raise ValueError(f"pad must be >= 0 and query_chunk >= 1, got {self.pad}, "
                              f"{self.query_chunk}")
@@ -76,6 +88,37 @@ def query_image(net: ContinuousRefinerNet, feat: torch.Tensor, height: int, widt
     return out.view(batch, 1, height, width)
 
 
+def query_image_in_strips(net: ContinuousRefinerNet, parts: Any, feat_size: tuple[int, int],
+                          channels: int, height: int, width: int, chunk: int,
+                          max_feature_mb: float) -> torch.Tensor:
+    """:func:`query_image` with the (h, w) feature map made strip by strip: each strip of
+    feature rows answers the pixel rows whose upper neighbouring cell lies in it (their
+    lower neighbour lies in it or one row below, which the strip includes)."""
+    h, w = feat_size
+    rows_per_strip = max(1, int(max_feature_mb * 2**20 / (4 * channels * w)))
+    device = parts[0].device
+    ys = centre_coords(height, device)
+    upper, lower = shifted_index(ys, -1, h), shifted_index(ys, 1, h)
+    xs = centre_coords(width, device)
+    cell = torch.tensor([2.0 / height, 2.0 / width], dtype=torch.float32, device=device)
+    out = torch.empty(height, width, dtype=torch.float32, device=device)
+    for start in range(0, h, rows_per_strip):
+        rows = torch.nonzero((upper >= start) & (upper < start + rows_per_strip)).flatten()
+        if len(rows) == 0:
+            continue
+        stop = int(lower[rows].max()) + 1
+        feat = net.feature_rows(parts, start, stop)
+        coord = torch.stack(torch.meshgrid(ys[rows], xs, indexing="ij"), dim=-1).reshape(-1, 2)
+        probs = torch.empty(len(coord), dtype=torch.float32, device=device)
+        for first in range(0, len(coord), chunk):
+            part = coord[first:first + chunk][None]
+            logits = net.query(feat, part, cell.expand_as(part), row_offset=start, full_height=h)
+            probs[first:first + part.shape[1]] = torch.sigmoid(logits[0, :, 0].float())
+        out[rows] = probs.view(len(rows), width)
+        del feat
+    return out.view(1, 1, height, width)
+
+
 def multiscale_probs(net: ContinuousRefinerNet, img: torch.Tensor, seg: torch.Tensor,
                      cfg: ContinuousTestCfg = ContinuousTestCfg(),
                      on_scale: ScaleCallback | None = None) -> list[torch.Tensor]:
@@ -92,9 +135,21 @@ def multiscale_probs(net: ContinuousRefinerNet, img: torch.Tensor, seg: torch.Te
         size = scaled_size(height, width, scale)
         im_s = F.interpolate(img_p, size, mode="bilinear", align_corners=True)
         seg_s = F.interpolate(seg_p, size, mode="bilinear", align_corners=True)
-        feat = net.features(torch.cat([im_s, seg_s], dim=1))
-        prob = query_image(net, feat, height, width, cfg.query_chunk)
-        del feat
+        x = torch.cat([im_s, seg_s], dim=1)
+        del im_s, seg_s
+        feat_size = ((size[0] + 1) // 2, (size[1] + 1) // 2)  # stride 2, ceil
+        if (cfg.max_feature_mb is not None and 4 * net.feature_channels * feat_size[0]
+                * feat_size[1] / 2**20 > cfg.max_feature_mb):
+            parts = net.feature_parts(x)
+            del x
+            prob = query_image_in_strips(net, parts, feat_size, net.feature_channels,
+                                         height, width, cfg.query_chunk, cfg.max_feature_mb)
+            del parts
+        else:
+            feat = net.features(x)
+            del x
+            prob = query_image(net, feat, height, width, cfg.query_chunk)
+            del feat
         if float((seg_p + 1).sum()) < 2:  # an empty mask stays empty
             prob.zero_()
         probs.append(prob)

@@ -27,7 +27,7 @@ from segrefiner.utils.coords import pixel_grid
 
 # Loss weights of the released training command (train.py's defaults differ: 0, 1, 1, 5).
 CRM_LOSS_WEIGHTS = dict(ce=1.0, l1=0.5, l2=0.5, grad=2.0)
-TEST_CFG_FIELDS = ("scales", "pad", "query_chunk")
+TEST_CFG_FIELDS = ("scales", "pad", "query_chunk", "max_feature_mb")
 
 
 def crm_losses(logits: torch.Tensor, gt: torch.Tensor,
@@ -62,7 +62,7 @@ class CRM(BaseModel):
         dropout: dropout of the head (active in training only).
         loss_weights: ``ce``, ``l1``, ``l2``, ``grad`` (default the released recipe's).
         test_cfg: ``mode`` ('semantic': the whole image, the default; 'instance': a crop
-            around each instance), ``scales``, ``pad``, ``query_chunk``
+            around each instance), ``scales``, ``pad``, ``query_chunk``, ``max_feature_mb``
             (:class:`ContinuousTestCfg`), ``pad_width`` and ``area_thr`` (instance path).
         data_preprocessor: normalisation config (ImageNet mean / std).
     """
@@ -94,13 +94,29 @@ class CRM(BaseModel):
                 nn.init.zeros_(module.bias)
 
     # ---------------------------------------------------------------- network
+    @property
+    def feature_channels(self) -> int:
+        return self.aspp_.out_channels
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 4, H, W) image + mask in [-1, 1] -> (B, 4w, ceil(H/2), ceil(W/2)) features."""
         return self.aspp_(*self.feats(x))
 
-    def query(self, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
-        """(B, C, h, w) features, (B, Q, 2) coordinates and cells -> (B, Q, 1) logits."""
-        return query_logits(feat, coord, cell, self.imnet)
+    def feature_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The backbone's outputs reduced to what :meth:`feature_rows` needs (x2 and x3
+        are dropped once their branches are computed)."""
+        return self.aspp_.low_resolution_parts(*self.feats(x))
+
+    def feature_rows(self, parts: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+                     start: int, stop: int) -> torch.Tensor:
+        """Rows ``start:stop`` of :meth:`features` from :meth:`feature_parts`."""
+        return self.aspp_.rows(parts, start, stop)
+
+    def query(self, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor,
+              row_offset: int = 0, full_height: int | None = None) -> torch.Tensor:
+        """(B, C, h, w) features (or rows ``row_offset ..`` of a ``full_height`` map),
+        (B, Q, 2) coordinates and cells -> (B, Q, 1) logits."""
+        return query_logits(feat, coord, cell, self.imnet, row_offset, full_height)
 
     def forward(self, inputs, data_samples=None, mode: str = "tensor"):
         if mode == "loss":

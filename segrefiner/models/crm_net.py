@@ -132,6 +132,46 @@ class CRMHead(nn.Module):
         return self.last_conv(torch.cat([b1, b2, b3], dim=1))
 
 
+    def low_resolution_parts(self, x1: torch.Tensor, x2: torch.Tensor,
+                             x3: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What :meth:`rows` needs: x1 itself (its branch is per pixel) and the x2 / x3
+        branches at their own (4x, 16x smaller) sizes."""
+        b2 = self.dropout(self.relu(self.bn1_256(self.aspp1_256(x2))))
+        b3 = self.dropout(self.relu(self.bn1_1024(self.aspp1_1024(x3))))
+        return x1, b2, b3
+
+    def rows(self, parts: tuple[torch.Tensor, torch.Tensor, torch.Tensor], start: int,
+             stop: int) -> torch.Tensor:
+        """Rows ``start:stop`` of :meth:`forward`'s output from ``low_resolution_parts``,
+        computing only those rows (and one row either side for the 3x3 convolution):
+        equal to the whole map up to float rounding (the resize of b2 / b3 runs rows
+        first, then columns)."""
+        x1, b2, b3 = parts
+        height, width = x1.shape[-2:]
+        first, last = max(start - 1, 0), min(stop + 1, height)
+        b1 = self.dropout(self.relu(self.bn1_128(self.aspp1_128(x1[:, :, first:last]))))
+        cat = torch.cat([b1, _resize_rows(b2, first, last, height, width),
+                         _resize_rows(b3, first, last, height, width)], dim=1)
+        cat = F.pad(cat, (0, 0, int(start == 0), int(stop == height)))
+        conv, rest = self.last_conv[0], self.last_conv[1:]
+        return rest(F.conv2d(cat, conv.weight, padding=(0, 1)))
+
+
+def _resize_rows(x: torch.Tensor, first: int, last: int, height: int,
+                 width: int) -> torch.Tensor:
+    """Rows ``first:last`` of ``F.interpolate(x, (height, width), mode='bilinear',
+    align_corners=True)``: rows interpolated here, then columns by F.interpolate."""
+    in_height = x.shape[2]
+    scale = (torch.tensor(in_height - 1, dtype=torch.float32) / (height - 1)
+             if height > 1 else torch.tensor(0.0))
+    source = torch.arange(first, last, dtype=torch.float32, device=x.device) * scale.to(x.device)
+    top = source.floor().long().clamp_(0, in_height - 1)
+    bottom = (top + 1).clamp_(max=in_height - 1)
+    weight = (source - top.float()).view(1, 1, -1, 1).to(x.dtype)
+    rows = x[:, :, top] * (1 - weight) + x[:, :, bottom] * weight
+    return F.interpolate(rows, (last - first, width), mode="bilinear", align_corners=True)
+
+
 class ImplicitMLP(nn.Module):
     """in -> hidden x ``depth`` (ReLU) -> 1; Linear layers at ``layers.0, 2, 4, ...``."""
 

@@ -12,17 +12,9 @@ from collections.abc import Callable
 
 import torch
 
-from segrefiner.utils.coords import centre_coords
+from segrefiner.utils.coords import centre_coords, shifted_index
 
-SHIFT_EPS = 1e-6  # added to the shifted coordinates; breaks exact ties between two cells
 AREA_EPS = 1e-9
-
-
-def nearest_index(coord: torch.Tensor, size: int) -> torch.Tensor:
-    """Index of the cell nearest to normalised coordinates in (-1, 1) among ``size``
-    cells, as ``grid_sample(mode='nearest', align_corners=False)`` picks it:
-    ``nearbyint(((c + 1) * size - 1) / 2)`` (round half to even), clamped to the map."""
-    return torch.round(((coord + 1) * size - 1) / 2).long().clamp_(0, size - 1)
 
 
 def query_logits(feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor,
@@ -53,12 +45,8 @@ def query_logits(feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor,
     preds, areas = [], []
     for vy in (-1, 1):
         for vx in (-1, 1):
-            shifted = coord.clone()
-            shifted[:, :, 0] += vy * (1.0 / h) + SHIFT_EPS
-            shifted[:, :, 1] += vx * (1.0 / w) + SHIFT_EPS
-            shifted.clamp_(-1 + 1e-6, 1 - 1e-6)
-            iy = nearest_index(shifted[:, :, 0], h)
-            ix = nearest_index(shifted[:, :, 1], w)
+            iy = shifted_index(coord[:, :, 0], vy, h)
+            ix = shifted_index(coord[:, :, 1], vx, w)
             index = (iy - row_offset) * w + ix  # (B, Q)
             q_feat = torch.gather(flat, 2, index[:, None, :].expand(batch, channels, num))
             q_coord = torch.stack([rows_y[iy], cols_x[ix]], dim=-1)

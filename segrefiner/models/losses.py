@@ -8,7 +8,6 @@ from torch import nn
 
 from segrefiner.registry import MODELS
 
-
 SOBEL_X = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]) / 4
 
 

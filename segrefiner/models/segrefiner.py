@@ -152,6 +152,10 @@ class SegRefiner(BaseModel):
             self.denoise_model.to(memory_format=torch.channels_last)
         return self
 
+    def progress_steps(self) -> int:
+        """Number of ``on_step`` calls of one :meth:`refine_semantic` (global steps)."""
+        return len(self.semantic_cfg().global_steps or self.diffusion.default_steps[:-1])
+
     def refining_denoiser(self) -> MicroBatchDenoiser:
         """The denoiser as refinement calls it: in micro-batches of ``micro_batch_size``."""
         size = self.test_cfg.get("micro_batch_size")

@@ -1,8 +1,9 @@
 """IoU and mBA of refiners on the real sets, before and after refinement.
 
     python tools/analysis_tools/eval_real_sets.py [--data-root data/real]
-        [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner grabcut guided]
+        [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner crm grabcut guided]
         [--coarse auto|mask-head|box-grabcut] [--config C --checkpoint K]
+        [--crm-config C --crm-checkpoint K]
         [--seed S] [--sampling-seed S] [--passes N] [--limit N] [--json-out F]
         [--save-dir DIR]
 
@@ -19,6 +20,8 @@ mBA the mean over images (CascadePSP).
 Prints ``<set>/<method>/<metric>: v``: IoU, mBA, ``harmed`` (the share of images whose IoU
 fell by more than 0.01 below the coarse mask's) and ``seconds_per_image``.
 ``--test-cfg k=v`` overrides refinement settings of the model's test_cfg.
+``crm`` is CRM (``--crm-config`` / ``--crm-checkpoint``, default the compact CRM of
+``segrefiner/model_zoo``), on the same coarse masks and the same path (``--mode``).
 ``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
 share of pixels on which they agree is printed too. ``--save-dir DIR`` also writes every
 method's mask (the coarse one included) as ``DIR/<set>/<method>/<name>.png`` (0/255), to
@@ -44,11 +47,12 @@ from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
 from segrefiner.evaluation.functional import mask_iou
 from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_iou_mba
 from segrefiner.evaluation.report import report
+from segrefiner.model_zoo import CRM_CHECKPOINT, CRM_CONFIG
 from segrefiner.modes import INSTANCE, SEMANTIC
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic
 
-METHODS = ("coarse", "segrefiner", "segrefiner_fast", "grabcut", "guided")
+METHODS = ("coarse", "segrefiner", "segrefiner_fast", "crm", "grabcut", "guided")
 HARM_MARGIN = 0.01  # an image is "harmed" when its IoU falls by more than this
 
 
@@ -74,19 +78,20 @@ def coarse_mask_of(root: Path, name: str, image: np.ndarray, gt: np.ndarray, see
 
 def refine_with(method: str, refiner, image: np.ndarray, coarse: np.ndarray,
                 mode: str = SEMANTIC) -> np.ndarray:
-    """The (H, W) bool result of one method ('coarse' returns the input); segrefiner on
-    the semantic path or, with ``mode`` 'instance', the instance path."""
-    def segrefiner() -> np.ndarray:
+    """The (H, W) bool result of one method ('coarse' returns the input); the learned
+    refiners (segrefiner, crm: ``refiner`` is that method's Refiner) on the semantic path
+    or, with ``mode`` 'instance', the instance path."""
+    def learned() -> np.ndarray:
         if mode == INSTANCE:
             return refiner.refine_instances(image, coarse[None])[0].astype(bool)
         return refiner.refine(image, coarse).astype(bool)
 
-    if method == "segrefiner":
-        return segrefiner()
+    if method in ("segrefiner", "crm"):
+        return learned()
     if method == "segrefiner_fast":
         refiner.fast = True
         try:
-            return segrefiner()
+            return learned()
         finally:
             refiner.fast = False
     if method == "grabcut":
@@ -103,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--config")
     parser.add_argument("--checkpoint")
+    parser.add_argument("--crm-config", default=str(CRM_CONFIG),
+                        help="crm: its config (default the compact CRM)")
+    parser.add_argument("--crm-checkpoint", default=str(CRM_CHECKPOINT),
+                        help="crm: its weights (default the compact CRM's)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the coarse masks (perturbation, box-grabcut)")
@@ -125,12 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-dir", type=Path,
                         help="also write each method's masks to DIR/<set>/<method>/<name>.png")
     args = parser.parse_args(argv)
-    refiner = None
+    refiners: dict[str, object] = {}
     if {"segrefiner", "segrefiner_fast"} & set(args.methods):
         from segrefiner.apis import Refiner
         refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed,
                           passes=args.passes)
         refiner.model.test_cfg.update(args.test_cfg)
+        refiners.update(segrefiner=refiner, segrefiner_fast=refiner)
+    if "crm" in args.methods:
+        from segrefiner.apis import Refiner
+        refiners["crm"] = Refiner(args.crm_config, args.crm_checkpoint, args.device)
     metrics: dict[str, float] = {}
     for set_name in args.sets:
         root = Path(args.data_root) / set_name
@@ -149,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             outputs = {}
             for method in args.methods:
                 start = time.perf_counter()
-                outputs[method] = refine_with(method, refiner, image, coarse, args.mode)
+                outputs[method] = refine_with(method, refiners.get(method), image, coarse,
+                                              args.mode)
                 seconds[method] += time.perf_counter() - start
                 harmed[method] += mask_iou(gt, outputs[method]) < coarse_iou - HARM_MARGIN
             for method, refined in outputs.items():

@@ -6,6 +6,8 @@ from segrefiner.datasets.transforms.transforms import (
     LoadImage,
     LoadMask,
     PackRefineInputs,
+    PhotometricJitter,
+    RandomCrop,
     RandomHorizontalFlip,
     RandomObjectCrop,
     RandomPatchCrop,
@@ -15,6 +17,6 @@ from segrefiner.datasets.transforms.transforms import (
 
 __all__ = [
     "ChooseCoarseVariant", "DecodeCoarseInstances", "GenerateCoarseMask", "LoadImage",
-    "LoadMask", "PackRefineInputs",
+    "LoadMask", "PackRefineInputs", "PhotometricJitter", "RandomCrop",
     "RandomHorizontalFlip", "RandomObjectCrop", "RandomPatchCrop", "ResizeTo", "SampleInstance",
 ]

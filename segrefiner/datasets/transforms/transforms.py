@@ -110,14 +110,20 @@ class GenerateCoarseMask(BaseTransform):
     or ``'smooth'`` (blur and threshold, :func:`smooth_mask`: what a model predicting at
     a lower resolution gets wrong). So a model also learns to leave nearly right masks
     alone. Retries (up to ``max_tries``) when the perturbation wipes the object out.
+
+    ``iou_target`` may be a (low, high) range, drawn uniformly per sample (CRM /
+    CascadePSP: (0.8, 1.0)); ``retrieval`` and ``run_start`` choose the contour
+    modification's variant (:func:`modify_contours`; CRM: ``'list'``, ``'closest'``).
     """
 
     MILD_KINDS = ("dilate_erode", "smooth")
 
-    def __init__(self, iou_target: float = 0.8, max_rounds: int = 250, max_tries: int = 3,
-                 mild_prob: float = 0.0,
+    def __init__(self, iou_target: float | tuple[float, float] = 0.8, max_rounds: int = 250,
+                 max_tries: int = 3, mild_prob: float = 0.0,
                  mild_iou_target: tuple[float, float] = (0.95, 0.99),
-                 mild_kinds: tuple[str, ...] = ("dilate_erode",)) -> None:
+                 mild_kinds: tuple[str, ...] = ("dilate_erode",), retrieval: str = "tree",
+                 run_start: str = "uniform") -> None:
+        self.retrieval, self.run_start = retrieval, run_start
         low, high = mild_iou_target
         if not 0 <= mild_prob <= 1 or not 0 < low <= high <= 1:
             raise ValueError(f"mild_prob must be in [0, 1] and mild_iou_target a (low, high) "
@@ -140,7 +146,11 @@ class GenerateCoarseMask(BaseTransform):
             if kind == "smooth":
                 return smooth_mask(gt, rng, iou_target)
             return perturb_mask(gt.astype(np.uint8), rng, iou_target, self.max_rounds)
-        return make_coarse_mask(gt, rng, self.iou_target, self.max_rounds)
+        iou_target = self.iou_target
+        if not isinstance(iou_target, int | float):
+            iou_target = float(rng.uniform(*iou_target))
+        return make_coarse_mask(gt, rng, iou_target, self.max_rounds, self.retrieval,
+                                self.run_start)
 
     def transform(self, results: dict) -> dict:
         rng = _rng()
@@ -227,6 +237,69 @@ class RandomPatchCrop(BaseTransform):
                     _crop(results, (x1, y1, x1 + self.size, y1 + self.size))
                     return results
         return self.object_crop.transform(results)
+
+
+@TRANSFORMS.register_module()
+class RandomCrop(BaseTransform):
+    """A random ``size`` x ``size`` crop of image and masks; a side shorter than ``size``
+    is first padded with zeros on both sides (torchvision's ``pad_if_needed``, fill 0)."""
+
+    def __init__(self, size: int = 224) -> None:
+        self.size = size
+
+    def transform(self, results: dict) -> dict:
+        h, w = results["img"].shape[:2]
+        pad_y, pad_x = max(0, self.size - h), max(0, self.size - w)
+        if pad_y or pad_x:
+            for key in ("img", "gt_mask", "coarse_mask"):
+                if key in results:
+                    value = results[key]
+                    widths = [(pad_y // 2, pad_y - pad_y // 2), (pad_x // 2, pad_x - pad_x // 2)]
+                    widths += [(0, 0)] * (value.ndim - 2)
+                    results[key] = np.pad(value, widths)
+            h, w = h + pad_y, w + pad_x
+        y1 = np.random.randint(h - self.size + 1)
+        x1 = np.random.randint(w - self.size + 1)
+        _crop(results, (x1, y1, x1 + self.size, y1 + self.size))
+        return results
+
+
+@TRANSFORMS.register_module()
+class PhotometricJitter(BaseTransform):
+    """Colour jitter of the image (masks unchanged): brightness, contrast and saturation
+    factors drawn from [1 - a, 1 + a] in random order (torchvision ``ColorJitter``
+    semantics, hue not supported), then greyscale with probability ``gray_prob``."""
+
+    def __init__(self, brightness: float = 0.2, contrast: float = 0.05,
+                 saturation: float = 0.05, gray_prob: float = 0.1) -> None:
+        self.amounts = dict(brightness=brightness, contrast=contrast, saturation=saturation)
+        self.gray_prob = gray_prob
+
+    @staticmethod
+    def _grey(img: np.ndarray) -> np.ndarray:
+        return img @ np.array([0.299, 0.587, 0.114], np.float32)
+
+    def transform(self, results: dict) -> dict:
+        img = results["img"].astype(np.float32)
+        for index in np.random.permutation(3):
+            name = ("brightness", "contrast", "saturation")[index]
+            amount = self.amounts[name]
+            if amount <= 0:
+                continue
+            factor = np.random.uniform(1 - amount, 1 + amount)
+            if name == "brightness":
+                img = img * factor
+            elif name == "contrast":
+                mean = self._grey(img).mean()
+                img = (img - mean) * factor + mean
+            else:
+                grey = self._grey(img)[..., None]
+                img = (img - grey) * factor + grey
+            img = np.clip(img, 0, 255)
+        if np.random.rand() < self.gray_prob:
+            img = np.repeat(self._grey(img)[..., None], 3, axis=2)
+        results["img"] = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+        return results
 
 
 @TRANSFORMS.register_module()
