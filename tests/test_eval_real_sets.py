@@ -142,3 +142,28 @@ def test_quality_time_plot(tmp_path):
     assert result.returncode == 0, result.stderr
     plot = cv2.imread(str(out))
     assert plot.shape == (480, 640, 3) and (plot < 128).any()  # one panel: one set
+
+
+def test_crm_is_scored_beside_segrefiner_on_the_same_coarse_masks(data_root, tmp_path):
+    """--methods crm with any CRM config + checkpoint: the tiny CRM, random weights."""
+    import torch
+    from mmengine.config import Config
+
+    from segrefiner.registry import MODELS
+
+    config = REPO / "configs/crm/crm_tiny.py"
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "crm_tiny.pth"
+    torch.save(MODELS.build(Config.fromfile(config).model).state_dict(), checkpoint)
+    metrics = run(data_root, "--sets", "sam", "--methods", "coarse", "crm",
+                  "--crm-config", str(config), "--crm-checkpoint", str(checkpoint),
+                  "--save-dir", str(tmp_path / "out"))
+    folder = data_root / "sam"
+    refined = Refiner(config, checkpoint).refine(
+        read_image(folder / "images" / "berkeley_101085.jpg"),
+        read_mask(folder / "coarse_sam" / "berkeley_101085.png")).astype(bool)
+    assert np.array_equal(read_mask(tmp_path / "out" / "sam" / "crm" / "berkeley_101085.png"),
+                          refined)
+    gt = read_mask(folder / "masks" / "berkeley_101085.png")
+    assert metrics["sam/crm/IoU"] == pytest.approx(iou(gt, refined), abs=1e-4)
+    assert metrics["sam/crm/seconds_per_image"] > 0

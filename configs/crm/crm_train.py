@@ -10,7 +10,7 @@
 # MSRA_10K (NAME.jpg + NAME.png in one folder) and fss (<class>/N.jpg + N.png).
 #
 #   bash tools/dist_train.sh configs/crm/crm_train.py 2
-_base_ = ['./crm_big.py']
+_base_ = ['../_base_/models/crm_resnet50.py', '../_base_/default_runtime.py']
 
 train_pipeline = [
     dict(type='LoadImage'),

@@ -133,8 +133,11 @@ def multiscale_probs(net: ContinuousRefinerNet, img: torch.Tensor, seg: torch.Te
     probs = []
     for index, scale in enumerate(cfg.scales):
         size = scaled_size(height, width, scale)
-        im_s = F.interpolate(img_p, size, mode="bilinear", align_corners=True)
-        seg_s = F.interpolate(seg_p, size, mode="bilinear", align_corners=True)
+        if size == (height, width):  # the resize would be an exact copy
+            im_s, seg_s = img_p, seg_p
+        else:
+            im_s = F.interpolate(img_p, size, mode="bilinear", align_corners=True)
+            seg_s = F.interpolate(seg_p, size, mode="bilinear", align_corners=True)
         x = torch.cat([im_s, seg_s], dim=1)
         del im_s, seg_s
         feat_size = ((size[0] + 1) // 2, (size[1] + 1) // 2)  # stride 2, ceil

@@ -14,4 +14,4 @@ model = dict(
     data_preprocessor=dict(type='RefinerDataPreprocessor', mean=(0.485, 0.456, 0.406),
                            std=(0.229, 0.224, 0.225), scale=255.0),
     test_cfg=dict(mode='semantic', scales=(0.125, 0.25, 0.5, 1.0), pad=32,
-                  query_chunk=262144, max_feature_mb=512))
+                  query_chunk=65536, max_feature_mb=128))

@@ -103,9 +103,9 @@ class CRM(BaseModel):
         return self.aspp_(*self.feats(x))
 
     def feature_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The backbone's outputs reduced to what :meth:`feature_rows` needs (x2 and x3
-        are dropped once their branches are computed)."""
-        return self.aspp_.low_resolution_parts(*self.feats(x))
+        """The backbone's outputs reduced to what :meth:`feature_rows` needs: x1 and the
+        x2 / x3 branches at their sizes (x2 and x3 are released as soon as possible)."""
+        return self.feats.forward_reduced(x, self.aspp_.branch_x2, self.aspp_.branch_x3)
 
     def feature_rows(self, parts: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
                      start: int, stop: int) -> torch.Tensor:

@@ -6,7 +6,7 @@ network down for CPU training (64 and (3, 4, 6, 3): the released ResNet-50).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -35,8 +35,8 @@ class Bottleneck(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + identity)
+        out += x if self.downsample is None else self.downsample(x)
+        return self.relu(out)
 
 
 def _layer(in_channels: int, width: int, blocks: int, stride: int,
@@ -72,11 +72,30 @@ class CRMBackbone(nn.Module):
         if with_layer4:
             self.layer4 = _layer(16 * w, 8 * w, blocks[3], 1, 4)
 
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 4, H, W) -> x1 (B, w, ceil(H/2), ceil(W/2))."""
+        return self.relu(self.bn1(self.conv1(x)))
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x1 = self.relu(self.bn1(self.conv1(x)))
+        x1 = self.stem(x)
         x2 = self.layer1(self.maxpool(x1))
         x3 = self.layer3(self.layer2(x2))
         return x1, x2, x3
+
+    def forward_reduced(self, x: torch.Tensor, reduce_x2: Callable[[torch.Tensor], torch.Tensor],
+                        reduce_x3: Callable[[torch.Tensor], torch.Tensor]
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(x1, reduce_x2(x2), reduce_x3(x3))`` with x2 released once layer2's first
+        block has read it and x3 once reduced (the same values as :meth:`forward`, less
+        memory held at once)."""
+        x1 = self.stem(x)
+        x2 = self.layer1(self.maxpool(x1))
+        reduced_x2 = reduce_x2(x2)
+        h = self.layer2[0](x2)
+        del x2
+        for block in list(self.layer2)[1:] + list(self.layer3):
+            h = block(h)
+        return x1, reduced_x2, reduce_x3(h)
 
 
 class _Branch(nn.Module):
@@ -120,9 +139,7 @@ class CRMHead(nn.Module):
                  x3: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The three branch outputs at their own sizes (before resizing)."""
         b1 = self.dropout(self.relu(self.bn1_128(self.aspp1_128(x1))))
-        b2 = self.dropout(self.relu(self.bn1_256(self.aspp1_256(x2))))
-        b3 = self.dropout(self.relu(self.bn1_1024(self.aspp1_1024(x3))))
-        return b1, b2, b3
+        return b1, self.branch_x2(x2), self.branch_x3(x3)
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor, x3: torch.Tensor) -> torch.Tensor:
         b1, b2, b3 = self.branches(x1, x2, x3)
@@ -132,20 +149,20 @@ class CRMHead(nn.Module):
         return self.last_conv(torch.cat([b1, b2, b3], dim=1))
 
 
-    def low_resolution_parts(self, x1: torch.Tensor, x2: torch.Tensor,
-                             x3: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """What :meth:`rows` needs: x1 itself (its branch is per pixel) and the x2 / x3
-        branches at their own (4x, 16x smaller) sizes."""
-        b2 = self.dropout(self.relu(self.bn1_256(self.aspp1_256(x2))))
-        b3 = self.dropout(self.relu(self.bn1_1024(self.aspp1_1024(x3))))
-        return x1, b2, b3
+    def branch_x2(self, x2: torch.Tensor) -> torch.Tensor:
+        """The x2 branch at x2's size (what :meth:`rows` resizes)."""
+        return self.dropout(self.relu(self.bn1_256(self.aspp1_256(x2))))
+
+    def branch_x3(self, x3: torch.Tensor) -> torch.Tensor:
+        """The x3 branch at x3's size."""
+        return self.dropout(self.relu(self.bn1_1024(self.aspp1_1024(x3))))
 
     def rows(self, parts: tuple[torch.Tensor, torch.Tensor, torch.Tensor], start: int,
              stop: int) -> torch.Tensor:
-        """Rows ``start:stop`` of :meth:`forward`'s output from ``low_resolution_parts``,
-        computing only those rows (and one row either side for the 3x3 convolution):
-        equal to the whole map up to float rounding (the resize of b2 / b3 runs rows
-        first, then columns)."""
+        """Rows ``start:stop`` of :meth:`forward`'s output from ``parts`` =
+        ``(x1, branch_x2(x2), branch_x3(x3))``, computing only those rows (and one row
+        either side for the 3x3 convolution): equal to the whole map up to float
+        rounding (the resize of the branches runs rows first, then columns)."""
         x1, b2, b3 = parts
         height, width = x1.shape[-2:]
         first, last = max(start - 1, 0), min(stop + 1, height)

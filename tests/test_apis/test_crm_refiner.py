@@ -131,3 +131,21 @@ def test_training_resumes(tmp_path, tiny_trained):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Iter(train) [10/10]" in result.stdout + result.stderr
     assert "Iter(train) [ 1/10]" not in result.stdout + result.stderr
+
+
+def test_tools_test_takes_a_released_format_checkpoint(tmp_path, tiny_trained):
+    """The trained tiny weights saved as CRM releases them (bare, 'module.' keys) give the
+    same PNGs as the training checkpoint itself."""
+    from segrefiner.utils.checkpoint import extract_state_dict, read_checkpoint
+
+    bare = tmp_path / "released_style.pth"
+    weights = extract_state_dict(read_checkpoint(tiny_trained))
+    torch.save({f"module.{k}": v for k, v in weights.items()}, bare)
+    outputs = []
+    for name, checkpoint in (("own", tiny_trained), ("bare", bare)):
+        out = tmp_path / name
+        result = run([sys.executable, "tools/test.py", "configs/crm/crm_tiny_big.py",
+                      str(checkpoint), "--out-dir", str(out), "--work-dir", str(tmp_path / "w")])
+        assert result.returncode == 0, result.stderr[-3000:]
+        outputs.append({p.name: p.read_bytes() for p in out.glob("*.png")})
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 2
