@@ -83,9 +83,10 @@ def query_image(net: ContinuousRefinerNet, feat: torch.Tensor, height: int, widt
         part = coord[start:start + chunk]
         coords = part[None].expand(batch, -1, -1)
         cells = cell.expand(batch, len(part), 2)
-        out[:, start:start + len(part)] = torch.sigmoid(
-            net.query(feat, coords, cells)[..., 0].float())
-    return out.view(batch, 1, height, width)
+        out[:, start:start + len(part)] = net.query(feat, coords, cells)[..., 0].float()
+    # One sigmoid over all logits: its vectorised body and scalar tail round differently,
+    # so a sigmoid per chunk would make the chunking show in the last bit.
+    return torch.sigmoid_(out).view(batch, 1, height, width)
 
 
 def query_image_in_strips(net: ContinuousRefinerNet, parts: Any, feat_size: tuple[int, int],
@@ -101,7 +102,7 @@ def query_image_in_strips(net: ContinuousRefinerNet, parts: Any, feat_size: tupl
     upper, lower = shifted_index(ys, -1, h), shifted_index(ys, 1, h)
     xs = centre_coords(width, device)
     cell = torch.tensor([2.0 / height, 2.0 / width], dtype=torch.float32, device=device)
-    out = torch.empty(height, width, dtype=torch.float32, device=device)
+    out = torch.empty(height, width, dtype=torch.float32, device=device)  # logits, then p
     for start in range(0, h, rows_per_strip):
         rows = torch.nonzero((upper >= start) & (upper < start + rows_per_strip)).flatten()
         if len(rows) == 0:
@@ -109,14 +110,14 @@ def query_image_in_strips(net: ContinuousRefinerNet, parts: Any, feat_size: tupl
         stop = int(lower[rows].max()) + 1
         feat = net.feature_rows(parts, start, stop)
         coord = torch.stack(torch.meshgrid(ys[rows], xs, indexing="ij"), dim=-1).reshape(-1, 2)
-        probs = torch.empty(len(coord), dtype=torch.float32, device=device)
+        logits = torch.empty(len(coord), dtype=torch.float32, device=device)
         for first in range(0, len(coord), chunk):
             part = coord[first:first + chunk][None]
-            logits = net.query(feat, part, cell.expand_as(part), row_offset=start, full_height=h)
-            probs[first:first + part.shape[1]] = torch.sigmoid(logits[0, :, 0].float())
-        out[rows] = probs.view(len(rows), width)
+            logits[first:first + part.shape[1]] = net.query(
+                feat, part, cell.expand_as(part), row_offset=start, full_height=h)[0, :, 0]
+        out[rows] = logits.view(len(rows), width)
         del feat
-    return out.view(1, 1, height, width)
+    return torch.sigmoid_(out).view(1, 1, height, width)
 
 
 def multiscale_probs(net: ContinuousRefinerNet, img: torch.Tensor, seg: torch.Tensor,
