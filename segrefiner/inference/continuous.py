@@ -7,7 +7,8 @@ features once and every full-resolution padded pixel centre is queried on them, 
 chunks of ``query_chunk`` queries (chunking changes no value, only the memory). The
 probability becomes the next scale's mask, ``2 p - 1`` over the whole padded canvas. The
 last scale's probability, cropped, is the result; its 8-bit value ``uint8(255 p)`` above
-128 is the mask.
+128 is the mask. With ``max_feature_mb``, a feature map larger than that is made and
+queried in strips of rows (:func:`query_image_in_strips`), so memory stays bounded at 4K.
 """
 from __future__ import annotations
 
