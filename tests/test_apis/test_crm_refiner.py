@@ -11,6 +11,7 @@ import torch
 from helpers import FIXTURES, REPO, metric_lines
 
 from segrefiner.apis import Refiner
+from segrefiner.datasets.io import read_mask
 from segrefiner.models.crm import CRM
 from segrefiner.utils.errors import UserError
 
@@ -63,6 +64,17 @@ def test_released_format_loads_strictly_and_refines(released_checkpoint):
     assert instances.shape == (2, 70, 90)
 
 
+def test_command_refines_with_the_released_format(tmp_path, released_checkpoint):
+    out = tmp_path / "refined.png"
+    image, coarse = FIXTURES / "big/grabcut_106024_im.jpg", FIXTURES / "big/grabcut_106024_seg.png"
+    result = run([sys.executable, "-m", "segrefiner", "refine", str(image), str(coarse),
+                  "-o", str(out), "--config", str(CRM_BIG), "--checkpoint",
+                  str(released_checkpoint), "--no-progress"])
+    assert result.returncode == 0, result.stderr
+    expected = Refiner(CRM_BIG, released_checkpoint).refine(image, coarse)
+    assert np.array_equal(read_mask(out), expected.astype(bool))
+
+
 def test_wrong_architecture_names_the_file_and_the_first_key(released_checkpoint):
     with pytest.raises(UserError) as err:
         Refiner(CRM_BIG, REPO / "segrefiner/model_zoo/segrefiner_compact.pth")
@@ -93,7 +105,6 @@ def test_command_refines_a_pair_and_a_folder(tmp_path, tiny_trained):
     refined = Refiner(TINY, tiny_trained).refine(folder / "images/grabcut_106024.jpg",
                                                  folder / "coarse/grabcut_106024.png",
                                                  foreground_value=255)
-    from segrefiner.datasets.io import read_mask
     assert np.array_equal(read_mask(out), refined > 0)
     outs = tmp_path / "folder_out"
     result = run([sys.executable, "-m", "segrefiner", "refine", "--images", str(folder / "images"),
