@@ -178,12 +178,12 @@ def refine_pair(refiner, image: np.ndarray, coarse: np.ndarray, out_path: Path, 
     """Refine one decoded pair and write the result (and pictures) atomically."""
     from segrefiner.visualization.pictures import save_refinement_pictures
 
-    steps: list[tuple[int, np.ndarray]] = []
+    steps: list[tuple[str, np.ndarray]] = []
     if mode == INSTANCE:
         refined = refiner.refine_instances(image, coarse[None], progress=progress)[0]
     else:
         refined = refiner.refine(image, coarse, progress=progress, on_step=(
-            (lambda t, m: steps.append((t, m))) if steps_path else None))
+            (lambda t, m: steps.append((refiner.step_label(t), m))) if steps_path else None))
     write_bytes_atomic(out_path, mask_png_bytes(refined))
     save_refinement_pictures(image, coarse, refined, steps, overlay_path, steps_path)
 

@@ -48,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         image = read_image(samples / "images" / f"{name}.jpg")
         coarse = read_mask(samples / "coarse" / f"{name}.png")
         gt = read_mask(samples / "masks" / f"{name}.png")
-        steps: list[tuple[int, np.ndarray]] = []
+        steps: list[tuple[str, np.ndarray]] = []
         start = time.perf_counter()
-        refined = refiner.refine(image, coarse, on_step=lambda t, m, acc=steps: acc.append((t, m)))
+        refined = refiner.refine(image, coarse, on_step=lambda t, m, acc=steps: acc.append(
+            (refiner.step_label(t), m)))
         seconds = time.perf_counter() - start
         write_bytes_atomic(out / f"{name}_refined.png", mask_png_bytes(refined))
         save_refinement_pictures(image, coarse, refined, steps,

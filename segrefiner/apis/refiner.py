@@ -247,6 +247,11 @@ class Refiner:
         if value not in (1, 255):
             raise UserError(f"foreground_value must be 1 or 255, got {value!r}")
 
+    def step_label(self, t: int) -> str:
+        """The label of what ``refine``'s ``on_step(t, mask)`` received: ``step t=5``
+        (SegRefiner's diffusion step) or ``scale 0.125`` (CRM's scale index t)."""
+        return self.model.step_label(t)
+
     # ---------------------------------------------------------------------- API
     @torch.inference_mode()
     def refine(self, image: ImageInput, mask: MaskInput,

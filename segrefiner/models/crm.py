@@ -171,6 +171,10 @@ class CRM(BaseModel):
         self.eval()
         return self
 
+    def step_label(self, index: int) -> str:
+        """How pictures label the probability that ``on_step`` receives after scale i."""
+        return f"scale {self.continuous_cfg().scales[index]:g}"
+
     def progress_steps(self) -> int:
         """Number of ``on_step`` calls of one :meth:`refine_semantic` (one per scale)."""
         return len(self.continuous_cfg().scales)

@@ -152,6 +152,10 @@ class SegRefiner(BaseModel):
             self.denoise_model.to(memory_format=torch.channels_last)
         return self
 
+    def step_label(self, t: int) -> str:
+        """How pictures label the mask that ``on_step`` receives at step t."""
+        return f"step t={t}"
+
     def progress_steps(self) -> int:
         """Number of ``on_step`` calls of one :meth:`refine_semantic` (global steps)."""
         return len(self.semantic_cfg().global_steps or self.diffusion.default_steps[:-1])

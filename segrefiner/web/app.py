@@ -95,10 +95,10 @@ def create_app(refiner, max_upload_mb: float = 40.0) -> Starlette:
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
-        steps: list[tuple[int, np.ndarray]] = []
+        steps: list[tuple[str, np.ndarray]] = []
         try:
             refined, confidence = refiner.refine(
-                image, coarse, on_step=lambda t, m: steps.append((t, m)),
+                image, coarse, on_step=lambda t, m: steps.append((refiner.step_label(t), m)),
                 on_progress=progress, return_confidence=True)
             job.files = {
                 "refined.png": mask_png_bytes(refined), "coarse.png": mask_png_bytes(coarse),

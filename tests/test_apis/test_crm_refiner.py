@@ -160,3 +160,15 @@ def test_tools_test_takes_a_released_format_checkpoint(tmp_path, tiny_trained):
         assert result.returncode == 0, result.stderr[-3000:]
         outputs.append({p.name: p.read_bytes() for p in out.glob("*.png")})
     assert outputs[0] == outputs[1] and len(outputs[0]) == 2
+
+
+def test_step_pictures_are_labelled_by_what_each_model_steps_through(released_checkpoint):
+    from segrefiner.visualization.pictures import step_frames
+
+    image, mask = small_pair()
+    crm = Refiner(CRM_BIG, released_checkpoint)
+    seen: list[tuple[str, np.ndarray]] = []
+    refined = crm.refine(image, mask, on_step=lambda t, m: seen.append((crm.step_label(t), m)))
+    labels = [label for label, _ in step_frames(mask, seen, refined)]
+    assert labels == ["coarse", "scale 0.125", "scale 0.25", "scale 0.5", "scale 1", "refined"]
+    assert Refiner().step_label(5) == "step t=5"
