@@ -91,13 +91,13 @@ def query_image(net: ContinuousRefinerNet, feat: torch.Tensor, height: int, widt
 
 
 def query_image_in_strips(net: ContinuousRefinerNet, parts: Any, feat_size: tuple[int, int],
-                          channels: int, height: int, width: int, chunk: int,
+                          height: int, width: int, chunk: int,
                           max_feature_mb: float) -> torch.Tensor:
     """:func:`query_image` with the (h, w) feature map made strip by strip: each strip of
     feature rows answers the pixel rows whose upper neighbouring cell lies in it (their
     lower neighbour lies in it or one row below, which the strip includes)."""
     h, w = feat_size
-    rows_per_strip = max(1, int(max_feature_mb * 2**20 / (4 * channels * w)))
+    rows_per_strip = max(1, int(max_feature_mb * 2**20 / (4 * net.feature_channels * w)))
     device = parts[0].device
     ys = centre_coords(height, device)
     upper, lower = shifted_index(ys, -1, h), shifted_index(ys, 1, h)
@@ -147,8 +147,8 @@ def multiscale_probs(net: ContinuousRefinerNet, img: torch.Tensor, seg: torch.Te
                 * feat_size[1] / 2**20 > cfg.max_feature_mb):
             parts = net.feature_parts(x)
             del x
-            prob = query_image_in_strips(net, parts, feat_size, net.feature_channels,
-                                         height, width, cfg.query_chunk, cfg.max_feature_mb)
+            prob = query_image_in_strips(net, parts, feat_size, height, width,
+                                         cfg.query_chunk, cfg.max_feature_mb)
             del parts
         else:
             feat = net.features(x)

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from torch import nn
 
 from segrefiner.inference.continuous import ContinuousTestCfg, ScaleCallback, refine_continuous
@@ -20,7 +19,7 @@ from segrefiner.inference.instance import padded_boxes
 from segrefiner.models.crm_net import CRMBackbone, CRMHead, ImplicitMLP
 from segrefiner.models.implicit_query import query_logits
 from segrefiner.models.losses import smoothed_sobel_magnitude
-from segrefiner.modes import INSTANCE, SEMANTIC
+from segrefiner.models.refiner_model import RefinerModel
 from segrefiner.registry import MODELS
 from segrefiner.structures import RefineDataSample
 from segrefiner.utils.coords import pixel_grid
@@ -50,7 +49,7 @@ def crm_losses(logits: torch.Tensor, gt: torch.Tensor,
 
 
 @MODELS.register_module()
-class CRM(BaseModel):
+class CRM(RefinerModel):
     """Continuous Refinement Model.
 
     Args:
@@ -79,7 +78,6 @@ class CRM(BaseModel):
         self.imnet = ImplicitMLP(self.aspp_.out_channels + 6, mlp_hidden, mlp_depth)
         self.loss_weights = {**CRM_LOSS_WEIGHTS, **(loss_weights or {})}
         self.test_cfg = dict(test_cfg or {})
-        self.test_cfg.setdefault("mode", SEMANTIC)
         self.train_cfg = dict(train_cfg or {})
         self._init_weights()
 
@@ -118,14 +116,8 @@ class CRM(BaseModel):
         (B, Q, 2) coordinates and cells -> (B, Q, 1) logits."""
         return query_logits(feat, coord, cell, self.imnet, row_offset, full_height)
 
-    def forward(self, inputs, data_samples=None, mode: str = "tensor"):
-        if mode == "loss":
-            return self.loss(inputs, data_samples)
-        if mode == "predict":
-            return self.predict(inputs, data_samples)
-        if mode == "tensor":
-            return self.features(inputs)
-        raise RuntimeError(f"invalid mode {mode!r}: expected loss, predict or tensor")
+    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.features(inputs)
 
     # --------------------------------------------------------------- training
     def grid_logits(self, img: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
@@ -157,10 +149,6 @@ class CRM(BaseModel):
         return self.loss_from_masks(inputs, gt.to(inputs.dtype), coarse)
 
     # ------------------------------------------------------------- refinement
-    @property
-    def mode(self) -> str:
-        return self.test_cfg.get("mode", SEMANTIC)
-
     def continuous_cfg(self) -> ContinuousTestCfg:
         settings = {k: self.test_cfg[k] for k in TEST_CFG_FIELDS if k in self.test_cfg}
         if "scales" in settings:
@@ -224,14 +212,3 @@ class CRM(BaseModel):
                 if on_instances is not None:
                     on_instances(done, len(masks))
         return out
-
-    def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
-        """Refine each sample's ``coarse_mask`` (semantic) or ``coarse_masks`` (instance)."""
-        images = inputs if isinstance(inputs, list) else list(inputs.split(1))
-        for img, sample in zip(images, data_samples, strict=True):
-            if self.mode == INSTANCE:
-                sample.pred_masks = self.refine_instances(img, sample.coarse_masks.to(img.device))
-            else:
-                coarse_mask = sample.coarse_mask[0].to(img.device)
-                sample.pred_mask = self.refine_semantic(img, coarse_mask)[None]
-        return list(data_samples)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
-from mmengine.model import BaseModel
 
 from segrefiner.diffusion import DiscreteDiffusion, NoiseSource, StepCallback, TorchNoise
 from segrefiner.inference.batching import MicroBatchDenoiser, default_forward_batch
 from segrefiner.inference.instance import InstanceTestCfg, refine_instances
 from segrefiner.inference.semantic import PatchCallback, SemanticTestCfg, refine_semantic
-from segrefiner.modes import INSTANCE, SEMANTIC
+from segrefiner.models.refiner_model import RefinerModel
+from segrefiner.modes import INSTANCE
 from segrefiner.registry import MODELS
 from segrefiner.structures import RefineDataSample
 
@@ -33,7 +33,7 @@ def test_settings(test_cfg: dict, fields: dict) -> dict:
 
 
 @MODELS.register_module()
-class SegRefiner(BaseModel):
+class SegRefiner(RefinerModel):
     """Discrete-diffusion mask refiner.
 
     Args:
@@ -55,6 +55,8 @@ class SegRefiner(BaseModel):
             configs runs only that step).
         data_preprocessor: normalisation config.
     """
+
+    default_mode = INSTANCE
 
     def __init__(self, denoise_model: dict, diffusion_cfg: dict | None = None,
                  loss_mask: dict | None = None, loss_texture: dict | None = None,
@@ -78,15 +80,10 @@ class SegRefiner(BaseModel):
         self.noise: NoiseSource = TorchNoise()
 
     # ------------------------------------------------------------------ entry
-    def forward(self, inputs, data_samples=None, mode: str = "tensor"):
-        if mode == "loss":
-            return self.loss(inputs, data_samples)
-        if mode == "predict":
-            return self.predict(inputs, data_samples)
-        if mode == "tensor":
-            x, t = inputs
-            return self.denoise_model(x, t)
-        raise RuntimeError(f"invalid mode {mode!r}: expected loss, predict or tensor")
+    def tensor(self, inputs: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """``(x, t)`` -> the denoiser's logits."""
+        x, t = inputs
+        return self.denoise_model(x, t)
 
     # --------------------------------------------------------------- training
     def loss_from_masks(self, img: torch.Tensor, gt_mask: torch.Tensor, coarse_mask: torch.Tensor,
@@ -131,10 +128,6 @@ class SegRefiner(BaseModel):
         return self.loss_from_masks(inputs, gt, coarse)
 
     # ------------------------------------------------------------- refinement
-    @property
-    def mode(self) -> str:
-        return self.test_cfg.get("mode", INSTANCE)
-
     def resolve_steps(self, steps: int | Sequence[int] | None = None) -> list[int]:
         """Sampling steps: a strictly descending list as given (checked), an int N for the
         first N steps (the official ``--step N``), None for test_cfg ``steps`` or else all
@@ -193,14 +186,3 @@ class SegRefiner(BaseModel):
         return refine_semantic(self.refining_denoiser(), self.diffusion, img, coarse_mask,
                                self.semantic_cfg(), noise or self.noise, on_step=on_step,
                                on_patches=on_patches)
-
-    def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
-        """Refine each sample's ``coarse_masks`` (instance) or ``coarse_mask`` (semantic)."""
-        images = inputs if isinstance(inputs, list) else list(inputs.split(1))
-        for img, sample in zip(images, data_samples, strict=True):
-            if self.mode == SEMANTIC:
-                coarse_mask = sample.coarse_mask[0].to(img.device)
-                sample.pred_mask = self.refine_semantic(img, coarse_mask)[None]
-            else:
-                sample.pred_masks = self.refine_instances(img, sample.coarse_masks.to(img.device))
-        return list(data_samples)
