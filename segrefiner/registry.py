@@ -30,6 +30,8 @@ HOOKS = Registry("hook", parent=MMENGINE_HOOKS, locations=["segrefiner.engine"])
 OPTIM_WRAPPERS = Registry(
     "optim_wrapper", parent=MMENGINE_OPTIM_WRAPPERS, locations=["segrefiner.engine"])
 LOOPS = Registry("loop", parent=MMENGINE_LOOPS, locations=["segrefiner.engine"])
+# segrefiner's own: the mask processes a SegRefiner model samples with (model.diffusion).
+DIFFUSION_PROCESSES = Registry("diffusion process", locations=["segrefiner.diffusion"])
 # Children with nothing of their own: they let mmengine find its classes from the
 # 'segrefiner' scope without "Failed to search registry" warnings.
 DATA_SAMPLERS = Registry("data sampler", parent=MMENGINE_DATA_SAMPLERS)
@@ -42,7 +44,8 @@ VISBACKENDS = Registry("vis_backend", parent=MMENGINE_VISBACKENDS)
 VISUALIZERS = Registry("visualizer", parent=MMENGINE_VISUALIZERS)
 
 __all__ = [
-    "DATASETS", "DATA_SAMPLERS", "HOOKS", "LOG_PROCESSORS", "LOOPS", "METRICS", "MODELS",
+    "DATASETS", "DATA_SAMPLERS", "DIFFUSION_PROCESSES", "HOOKS", "LOG_PROCESSORS", "LOOPS",
+    "METRICS", "MODELS",
     "OPTIMIZERS", "OPTIM_WRAPPERS", "OPTIM_WRAPPER_CONSTRUCTORS", "PARAM_SCHEDULERS",
     "TRANSFORMS", "VISBACKENDS", "VISUALIZERS",
 ]

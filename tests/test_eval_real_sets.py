@@ -15,6 +15,7 @@ from segrefiner.analysis.box_segmentation import box_grabcut_mask
 from segrefiner.apis import Refiner
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.diffusion import IterativeRefinement
 
 FOLDER = FIXTURES / "folder"
 TOOL = REPO / "tools" / "analysis_tools" / "eval_real_sets.py"
@@ -122,6 +123,26 @@ def test_test_cfg_overrides_reach_the_refiner(data_root):
     refined = refiner.refine(read_image(folder / "images" / "berkeley_101085.jpg"),
                              read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
     assert metrics["sam/segrefiner/IoU"] == pytest.approx(iou(gt, refined.astype(bool)), abs=1e-4)
+
+
+def test_diffusion_overrides_swap_the_mask_process(data_root):
+    # The bundled model names its process by the official diffusion_cfg; --diffusion
+    # rebuilds it with the overrides (here: the same schedule without transitions).
+    metrics = run(data_root, "--sets", "sam", "--methods", "segrefiner",
+                  "--diffusion", "type=IterativeRefinement")
+    folder = data_root / "sam"
+    refiner = Refiner()
+    refiner.model.diffusion = IterativeRefinement()
+    gt = read_mask(folder / "masks" / "berkeley_101085.png")
+    refined = refiner.refine(read_image(folder / "images" / "berkeley_101085.jpg"),
+                             read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
+    assert metrics["sam/segrefiner/IoU"] == pytest.approx(iou(gt, refined.astype(bool)), abs=1e-4)
+    result = subprocess.run([sys.executable, str(TOOL), "--data-root", str(data_root), "--sets",
+                             "sam", "--methods", "segrefiner", "--diffusion", "num_timesteps=1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: --diffusion: num_timesteps must be >= 2")
 
 
 def test_quality_time_plot(tmp_path):

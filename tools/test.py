@@ -21,7 +21,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
-from segrefiner.diffusion import DiscreteDiffusion
+from segrefiner.diffusion import build_process
 from segrefiner.engine.launch import load_config, setup_distributed
 from segrefiner.evaluation.cocofy import ensure_cocofied
 from segrefiner.modes import INSTANCE, SEMANTIC
@@ -70,8 +70,8 @@ def build_config(args: argparse.Namespace) -> Config:
         if semantic:
             raise UserError(f"{args.config}: --steps applies to instance configs; the semantic "
                             "path runs the published global + local schedule")
-        num_timesteps = DiscreteDiffusion(**cfg.model.get("diffusion_cfg", {})).num_timesteps
-        check_whole("--steps", args.steps, maximum=num_timesteps)
+        process = build_process(cfg.model.get("diffusion"), cfg.model.get("diffusion_cfg"))
+        check_whole("--steps", args.steps, maximum=process.max_steps)
         cfg.model.test_cfg.steps = args.steps
     if args.out_prefix:
         if semantic:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from segrefiner.diffusion import Denoiser, DiscreteDiffusion, NoiseSource
+from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource
 from segrefiner.utils.boxes import tight_boxes
 
 
@@ -75,7 +75,7 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
     return out
 
 
-def refine_instances(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
+def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                      coarse_masks: torch.Tensor, cfg: InstanceTestCfg = InstanceTestCfg(),
                      steps: Sequence[int] | None = None,
                      noise: NoiseSource | None = None,

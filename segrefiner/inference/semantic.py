@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from segrefiner.diffusion import Denoiser, DiscreteDiffusion, NoiseSource, StepCallback
+from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource, StepCallback
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
 PatchCallback = Callable[[int, int], None]  # (patches done, patches in all)
@@ -186,7 +186,7 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
 
 
 
-def global_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
+def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                 mask: torch.Tensor, cfg: SemanticTestCfg, noise: NoiseSource | None = None,
                 on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The whole image at ``global_size`` (``model_size`` by default): steps
@@ -201,7 +201,7 @@ def global_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Ten
     # Floor-index nearest resize ('nearest', not 'nearest-exact'), as the official code.
     img_small = F.interpolate(img, (size, size), mode="nearest")
     mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")
-    steps = (diffusion.default_steps[:-1] if cfg.global_steps is None
+    steps = (diffusion.global_steps() if cfg.global_steps is None
              else diffusion.check_schedule(cfg.global_steps))
     prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, steps, noise,
                                              on_step=on_step)
@@ -213,7 +213,7 @@ def global_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Ten
     return global_mask, fine_prob[0, 0]
 
 
-def local_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
+def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                global_mask: torch.Tensor, fine_prob: torch.Tensor, cfg: SemanticTestCfg,
                noise: NoiseSource | None = None,
                on_patches: PatchCallback | None = None) -> torch.Tensor:
@@ -235,7 +235,8 @@ def local_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tens
         return global_mask.to(torch.uint8)
     prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
     count = torch.zeros((height, width), dtype=torch.float32, device=img.device)
-    step = diffusion.default_steps[-1:] if cfg.local_step is None else [cfg.local_step]
+    step = (diffusion.local_steps() if cfg.local_step is None
+            else diffusion.check_schedule([cfg.local_step]))
     done = 0
     for chunk in boxes.split(cfg.batch_size):
         coords = chunk.tolist()
@@ -256,7 +257,7 @@ def local_pass(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tens
     return (merged >= 0.5).to(torch.uint8)
 
 
-def refine_semantic(denoiser: Denoiser, diffusion: DiscreteDiffusion, img: torch.Tensor,
+def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                     coarse_mask: torch.Tensor, cfg: SemanticTestCfg = SemanticTestCfg(),
                     noise: NoiseSource | None = None, local: bool = True,
                     on_step: StepCallback | None = None,

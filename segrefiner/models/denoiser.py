@@ -10,6 +10,7 @@ loads with ``strict=True``.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -17,6 +18,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from segrefiner.registry import MODELS
+
+
+def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """(B,) steps -> (B, dim) float32 ``[cos(t f_k), sin(t f_k)]`` with frequencies
+    ``f_k = max_period ** (-k / (dim / 2))``, k = 0 .. dim/2 - 1 (dim even)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32,
+                                                           device=t.device) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
 class GroupNorm32(nn.GroupNorm):
@@ -129,9 +140,13 @@ class DenoiseUNet(nn.Module):
         channel_mult: width multiplier per level.
         num_heads: attention heads on the way down and in the middle.
         num_heads_upsample: heads on the way up; -1 means ``num_heads``.
-        learn_time_embd: must be True: the step embedding is a learned table
-            ``nn.Embedding(num_timesteps, 4 * model_channels)`` (official behaviour).
-        num_timesteps: rows of that table (6 in SegRefiner).
+        learn_time_embd: True (official): the step embedding is a learned table
+            ``nn.Embedding(num_timesteps, 4 * model_channels)``; False: improved DDPM's
+            sinusoidal embedding of t (``model_channels`` wide) through
+            ``time_embed`` = Linear, SiLU, Linear (for processes with many steps, such as
+            GaussianMaskDiffusion's 1000, where a table's rows would see few updates).
+        num_timesteps: rows of that table (6 in SegRefiner); with the sinusoidal
+            embedding, steps must lie in ``[0, num_timesteps)`` all the same.
     """
 
     def __init__(self,
@@ -147,14 +162,18 @@ class DenoiseUNet(nn.Module):
                  learn_time_embd: bool = True,
                  num_timesteps: int = 6) -> None:
         super().__init__()
-        if not learn_time_embd:
-            raise ValueError("only the learned step embedding (learn_time_embd=True) is supported")
         if num_heads_upsample == -1:
             num_heads_upsample = num_heads
         self.in_channels = in_channels
         self.num_levels = len(channel_mult)
         emb_channels = model_channels * 4
-        self.time_embed = nn.Embedding(num_timesteps, emb_channels)
+        self.model_channels = model_channels
+        self.learn_time_embd = learn_time_embd
+        if learn_time_embd:
+            self.time_embed: nn.Module = nn.Embedding(num_timesteps, emb_channels)
+        else:
+            self.time_embed = nn.Sequential(nn.Linear(model_channels, emb_channels), nn.SiLU(),
+                                            nn.Linear(emb_channels, emb_channels))
 
         def res(ch_in: int, ch_out: int) -> ResBlock:
             return ResBlock(ch_in, emb_channels, ch_out, dropout)
@@ -201,8 +220,12 @@ class DenoiseUNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """(B, in_channels, H, W), (B,) int64 -> (B, out_channels, H, W) logits."""
-        emb = self.time_embed(t)
-        h = x.type(self.time_embed.weight.dtype)
+        if self.learn_time_embd:
+            emb = self.time_embed(t)
+        else:
+            dtype = self.time_embed[0].weight.dtype
+            emb = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(dtype))
+        h = x.type(emb.dtype)
         skips = []
         for block in self.input_blocks:
             h = block(h, emb)

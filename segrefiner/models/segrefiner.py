@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from segrefiner.diffusion import DiscreteDiffusion, NoiseSource, StepCallback, TorchNoise
+from segrefiner.diffusion import MaskProcess, NoiseSource, StepCallback, TorchNoise, build_process
 from segrefiner.inference.batching import MicroBatchDenoiser, default_forward_batch
 from segrefiner.inference.instance import InstanceTestCfg, refine_instances
 from segrefiner.inference.semantic import PatchCallback, SemanticTestCfg, refine_semantic
@@ -34,11 +34,16 @@ def test_settings(test_cfg: dict, fields: dict) -> dict:
 
 @MODELS.register_module()
 class SegRefiner(RefinerModel):
-    """Discrete-diffusion mask refiner.
+    """Diffusion mask refiner: a denoiser sampled by a mask process.
 
     Args:
-        denoise_model: config of the denoiser (``DenoiseUNet``).
-        diffusion_cfg: arguments of :class:`DiscreteDiffusion`.
+        denoise_model: config of the denoiser (``DenoiseUNet``); its ``in_channels`` must
+            be 3 + the process's ``mask_channels``.
+        diffusion: config of the mask process (registry ``DIFFUSION_PROCESSES``:
+            ``DiscreteDiffusion`` (default), ``GaussianMaskDiffusion``, ``NoDiffusion``,
+            ``IterativeRefinement``).
+        diffusion_cfg: arguments of :class:`DiscreteDiffusion` (the official spelling;
+            not together with ``diffusion``).
         loss_mask: config of the mask loss (BCE with logits).
         loss_texture: config of the texture loss (Sobel L1, weight 5).
         test_cfg: refinement settings; ``mode`` is ``'instance'`` (crops per instance:
@@ -50,15 +55,16 @@ class SegRefiner(RefinerModel):
             forward into micro-batches of that size without changing the chunks or the
             random draws (default: 1 on CPU, the whole chunk on GPU).
         train_cfg: training settings; ``coarse_end_prob`` (optional, default 0: the
-            official uniform steps) is the share of samples trained at the coarse end
-            ``t = T-1``, the rest uniform over all steps (the local pass of the compact
-            configs runs only that step).
+            official uniform steps) is the share of samples trained at the process's
+            ``coarse_end_step`` (``t = T-1`` for the discrete process), the rest uniform
+            over all steps (the local pass of the compact configs runs only that step).
         data_preprocessor: normalisation config.
     """
 
     default_mode = INSTANCE
 
-    def __init__(self, denoise_model: dict, diffusion_cfg: dict | None = None,
+    def __init__(self, denoise_model: dict, diffusion: dict | None = None,
+                 diffusion_cfg: dict | None = None,
                  loss_mask: dict | None = None, loss_texture: dict | None = None,
                  test_cfg: dict | None = None, train_cfg: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
@@ -67,7 +73,13 @@ class SegRefiner(RefinerModel):
         preprocessor = MODELS.build(data_preprocessor or dict(type="RefinerDataPreprocessor"))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
         self.denoise_model = MODELS.build(denoise_model)
-        self.diffusion = DiscreteDiffusion(**(diffusion_cfg or {}))
+        self.diffusion: MaskProcess = build_process(diffusion, diffusion_cfg)
+        expected = 3 + self.diffusion.mask_channels
+        if self.denoise_model.in_channels != expected:
+            raise ValueError(
+                f"denoise_model.in_channels is {self.denoise_model.in_channels}, "
+                f"{type(self.diffusion).__name__} needs {expected} (3 image + "
+                f"{self.diffusion.mask_channels} mask channels)")
         self.loss_mask = MODELS.build(loss_mask or dict(type="MaskBCELoss", loss_weight=1.0))
         self.loss_texture = MODELS.build(
             loss_texture or dict(type="TextureL1Loss", loss_weight=5.0))
@@ -99,7 +111,7 @@ class SegRefiner(RefinerModel):
         gt_mask, coarse_mask = gt_mask.to(img.dtype), coarse_mask.to(img.dtype)
         if t is None:
             t = self.training_steps(img.shape[0], img.device)
-        x_t = self.diffusion.q_sample(gt_mask, coarse_mask, t, noise)
+        x_t = self.diffusion.training_input(gt_mask, coarse_mask, t, noise)
         logits = self.denoise_model(torch.cat([img, x_t], dim=1), t)
         with torch.no_grad():
             pred = logits.detach() >= 0
@@ -111,14 +123,9 @@ class SegRefiner(RefinerModel):
                     loss_texture=self.loss_texture(logits, gt_mask), iou=iou)
 
     def training_steps(self, batch: int, device: torch.device) -> torch.Tensor:
-        """(B,) int64 steps to train at: uniform over ``0 .. T-1``; with
-        ``train_cfg.coarse_end_prob = p``, each is ``T-1`` with probability p instead."""
-        num = self.diffusion.num_timesteps
-        t = torch.randint(0, num, (batch,), device=device)
-        if self.coarse_end_prob > 0:
-            at_end = torch.rand(batch, device=device) < self.coarse_end_prob
-            t = torch.where(at_end, num - 1, t)
-        return t
+        """(B,) int64 steps to train at (the process's ``training_steps`` with
+        ``train_cfg.coarse_end_prob``)."""
+        return self.diffusion.training_steps(batch, device, self.coarse_end_prob)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: Sequence[RefineDataSample]) -> dict[str, torch.Tensor]:
@@ -151,7 +158,7 @@ class SegRefiner(RefinerModel):
 
     def progress_steps(self) -> int:
         """Number of ``on_step`` calls of one :meth:`refine_semantic` (global steps)."""
-        return len(self.semantic_cfg().global_steps or self.diffusion.default_steps[:-1])
+        return len(self.semantic_cfg().global_steps or self.diffusion.global_steps())
 
     def refining_denoiser(self) -> MicroBatchDenoiser:
         """The denoiser as refinement calls it: in micro-batches of ``micro_batch_size``."""

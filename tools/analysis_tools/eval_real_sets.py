@@ -4,6 +4,7 @@
         [--sets grabcut berkeley dis_hr] [--methods coarse segrefiner crm grabcut guided]
         [--coarse auto|mask-head|box-grabcut] [--config C --checkpoint K]
         [--crm-config C --crm-checkpoint K]
+        [--test-cfg K=V ...] [--diffusion K=V ...]
         [--seed S] [--sampling-seed S] [--passes N] [--limit N] [--json-out F]
         [--save-dir DIR]
 
@@ -19,7 +20,8 @@ no model here was trained on; seeded, deterministic). IoU is cumulative over the
 mBA the mean over images (CascadePSP).
 Prints ``<set>/<method>/<metric>: v``: IoU, mBA, ``harmed`` (the share of images whose IoU
 fell by more than 0.01 below the coarse mask's) and ``seconds_per_image``.
-``--test-cfg k=v`` overrides refinement settings of the model's test_cfg.
+``--test-cfg k=v`` overrides refinement settings of the model's test_cfg, ``--diffusion
+k=v`` those of its mask process (``model.diffusion``: start_step, sampling_steps, eta...).
 ``crm`` is CRM (``--crm-config`` / ``--crm-checkpoint``, default the compact CRM of
 ``segrefiner/model_zoo``), on the same coarse masks and the same path (``--mode``).
 ``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
@@ -44,11 +46,13 @@ from segrefiner.analysis.box_segmentation import box_grabcut_mask
 from segrefiner.analysis.mask_head import mask_head_mask
 from segrefiner.datasets.coarse_masks import make_coarse_mask
 from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
+from segrefiner.diffusion import MaskProcess, build_process
 from segrefiner.evaluation.functional import mask_iou
 from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_iou_mba
 from segrefiner.evaluation.report import report
 from segrefiner.model_zoo import CRM_CHECKPOINT, CRM_CONFIG
 from segrefiner.modes import INSTANCE, SEMANTIC
+from segrefiner.utils.config import read_config
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic
 
@@ -101,6 +105,18 @@ def refine_with(method: str, refiner, image: np.ndarray, coarse: np.ndarray,
     return coarse
 
 
+def overridden_process(config: Path, overrides: dict) -> MaskProcess:
+    """The mask process of ``config``'s model (``diffusion``, or the official
+    ``diffusion_cfg`` of DiscreteDiffusion) with ``overrides`` applied."""
+    model = read_config(config).model
+    process = model.get("diffusion") or dict(type="DiscreteDiffusion",
+                                              **(model.get("diffusion_cfg") or {}))
+    try:
+        return build_process({**process, **overrides})
+    except (TypeError, ValueError) as err:
+        raise UserError(f"--diffusion: {err}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", default="data/real")
@@ -126,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-cfg", nargs="+", action=DictAction, default={},
                         help="override the model's test_cfg, e.g. patch_size=128 "
                              "global_steps=[5,3,1] (refinement settings to compare)")
+    parser.add_argument("--diffusion", nargs="+", action=DictAction, default={},
+                        help="override the model's mask process (model.diffusion), e.g. "
+                             "start_step=50 sampling_steps=10 eta=1.0")
     parser.add_argument("--mode", choices=[SEMANTIC, INSTANCE], default=SEMANTIC,
                         help="segrefiner's path: semantic (global + local, the default) or "
                              "instance (a crop around the mask)")
@@ -140,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed,
                           passes=args.passes)
         refiner.model.test_cfg.update(args.test_cfg)
+        if args.diffusion:
+            refiner.model.diffusion = overridden_process(refiner.config_path, args.diffusion)
         refiners.update(segrefiner=refiner, segrefiner_fast=refiner)
     if "crm" in args.methods:
         from segrefiner.apis import Refiner

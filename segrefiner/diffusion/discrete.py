@@ -5,69 +5,23 @@ Every pixel is in one of two states: "coarse" (its value is the coarse mask's) o
 the coarse end (all pixels coarse, ``betas_cumprod[T-1] = 0``) and ``betas_cumprod[t]``
 is the share of pixels already fine at step ``t``.
 
-Randomness enters through one :class:`NoiseSource`: a callable that returns U(0, 1)
-draws of a given shape. :class:`TorchNoise` draws them from a ``torch.Generator``;
-:class:`ReplayNoise` replays recorded draws (the reference bundles record the official
-code's draws in its order: one per non-final sampling step, one per ``q_sample``).
+Randomness enters through one :class:`NoiseSource` (segrefiner.diffusion.noise): the
+reference bundles record the official code's draws in its order, one per non-final
+sampling step and one per ``q_sample``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from itertools import pairwise
-from typing import Protocol
+from collections.abc import Sequence
 
 import torch
 
-Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-StepCallback = Callable[[int, torch.Tensor], None]
+from segrefiner.diffusion.noise import Denoiser, NoiseSource, StepCallback, TorchNoise
+from segrefiner.diffusion.process import MaskProcess, denoise
+from segrefiner.registry import DIFFUSION_PROCESSES
 
 
-class NoiseSource(Protocol):
-    """Returns a tensor of U(0, 1) draws of ``shape`` on ``device``."""
-
-    def __call__(self, shape: Sequence[int], device: torch.device) -> torch.Tensor: ...
-
-
-class TorchNoise:
-    """U(0, 1) draws from ``torch.rand`` with an optional generator (``seed`` makes one)."""
-
-    def __init__(self, generator: torch.Generator | None = None, seed: int | None = None,
-                 device: str | torch.device = "cpu") -> None:
-        if generator is None and seed is not None:
-            generator = torch.Generator(device=device).manual_seed(seed)
-        self.generator = generator
-
-    def __call__(self, shape: Sequence[int], device: torch.device) -> torch.Tensor:
-        if self.generator is None:
-            return torch.rand(tuple(shape), device=device)
-        out = torch.rand(tuple(shape), generator=self.generator, device=self.generator.device)
-        return out.to(device)
-
-
-class ReplayNoise:
-    """Replays recorded draws in order; fails loudly on a shape mismatch or exhaustion."""
-
-    def __init__(self, draws: Iterable[torch.Tensor]) -> None:
-        self._draws = list(draws)
-        self._next = 0
-
-    @property
-    def remaining(self) -> int:
-        return len(self._draws) - self._next
-
-    def __call__(self, shape: Sequence[int], device: torch.device) -> torch.Tensor:
-        if self._next >= len(self._draws):
-            raise RuntimeError(f"ReplayNoise exhausted after {len(self._draws)} draws")
-        draw = self._draws[self._next]
-        if tuple(draw.shape) != tuple(shape):
-            raise RuntimeError(
-                f"ReplayNoise draw {self._next} has shape {tuple(draw.shape)}, "
-                f"the sampler asked for {tuple(shape)}")
-        self._next += 1
-        return draw.to(device)
-
-
-class DiscreteDiffusion:
+@DIFFUSION_PROCESSES.register_module()
+class DiscreteDiffusion(MaskProcess):
     """Schedule, forward process (``q_sample``) and reverse process (``sample``).
 
     Args:
@@ -92,26 +46,6 @@ class DiscreteDiffusion:
         """All steps from the coarse end down: [T-1, ..., 0]."""
         return list(range(self.num_timesteps - 1, -1, -1))
 
-    def steps_for(self, num_steps: int | None) -> list[int]:
-        """The first ``num_steps`` of ``default_steps`` (the official ``--step N``)."""
-        steps = self.default_steps
-        if num_steps is None:
-            return steps
-        if not 1 <= num_steps <= len(steps):
-            raise ValueError(f"steps must be in 1..{len(steps)}, got {num_steps}")
-        return steps[:num_steps]
-
-    def check_schedule(self, steps: Sequence[int]) -> list[int]:
-        """``steps`` as a list after checking it is a strided schedule: non-empty, strictly
-        descending, each in ``0 .. T-1`` (e.g. ``[5, 2, 0]``); ValueError otherwise."""
-        steps = [int(t) for t in steps]
-        ok = bool(steps) and all(0 <= t < self.num_timesteps for t in steps) and all(
-            a > b for a, b in pairwise(steps))
-        if not ok:
-            raise ValueError(f"steps must be strictly descending within 0..{self.num_timesteps - 1}"
-                             f", got {steps}")
-        return steps
-
     # ----------------------------------------------------------------- training
     def q_sample(self, fine_mask: torch.Tensor, coarse_mask: torch.Tensor, t: torch.Tensor,
                  noise: NoiseSource) -> torch.Tensor:
@@ -124,6 +58,11 @@ class DiscreteDiffusion:
         keep_fine = schedule[t].to(fine_mask.dtype).view(-1, 1, 1, 1)
         u = noise(fine_mask.shape, fine_mask.device)
         return torch.where(u < keep_fine, fine_mask, coarse_mask)
+
+    def training_input(self, fine_mask: torch.Tensor, coarse_mask: torch.Tensor,
+                       t: torch.Tensor, noise: NoiseSource) -> torch.Tensor:
+        """The mask at step t (:meth:`q_sample`)."""
+        return self.q_sample(fine_mask, coarse_mask, t, noise)
 
     # ---------------------------------------------------------------- inference
     def fine_transition(self, fine_prob: torch.Tensor, logits: torch.Tensor,
@@ -172,8 +111,7 @@ class DiscreteDiffusion:
         x = coarse_mask
         fine = torch.zeros_like(coarse_mask) if fine_prob is None else fine_prob
         for i, t in enumerate(steps):
-            t_batch = torch.full((img.shape[0],), t, dtype=torch.long, device=img.device)
-            logits = denoiser(torch.cat([img, x.to(img.dtype)], dim=1), t_batch).float()
+            logits = denoise(denoiser, img, x, t)
             last = i == len(steps) - 1
             fine = self.fine_transition(fine, logits, t, None if last else steps[i + 1])
             if last:
