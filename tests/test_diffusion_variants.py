@@ -256,3 +256,16 @@ def test_sinusoidal_embedding_values():
     expected = [[math.cos(3 * f) for f in freqs] + [math.sin(3 * f) for f in freqs]]
     assert torch.equal(emb[0], torch.tensor([1.0] * 4 + [0.0] * 4))
     assert torch.allclose(emb[1], torch.tensor(expected[0]), atol=1e-6)
+
+
+def test_refiner_checks_steps_against_the_process():
+    from segrefiner.apis.refiner import check_diffusion_settings
+    from segrefiner.utils.errors import UserError
+
+    unet = dict(type="DenoiseUNet", in_channels=4, model_channels=32, num_res_blocks=1,
+                channel_mult=(1, 2), attention_strides=(2,), num_heads=2,
+                learn_time_embd=False, num_timesteps=1000)
+    model = SegRefiner(unet, diffusion=dict(type="GaussianMaskDiffusion", start_step=9))
+    check_diffusion_settings(model, 10, None, None)  # ten DDIM steps from step 9
+    with pytest.raises(UserError, match="steps"):
+        check_diffusion_settings(model, 11, None, None)

@@ -133,7 +133,7 @@ def check_diffusion_settings(model: SegRefiner, steps: int | None, model_size: i
                              batch_size: int | None) -> None:
     """UserError for steps / model_size / batch_size that a SegRefiner cannot take."""
     if steps is not None:
-        check_whole("steps", steps, maximum=model.diffusion.num_timesteps)
+        check_whole("steps", steps, maximum=model.diffusion.max_steps)
     if batch_size is not None:
         check_whole("batch_size", batch_size)
     divisor = model.denoise_model.size_divisor

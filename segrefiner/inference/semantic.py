@@ -1,11 +1,13 @@
 """The semantic path (one whole-image mask, any resolution: BIG, DIS, the HR model):
 a global pass, then a local pass.
 
-Global: the whole image and coarse mask resized to ``model_size`` run the steps
-``[T-1, ..., 1]``; the result is upsampled to full size and thresholded. Local: where the
-global pass stayed unsure (accumulated fine probability below ``fine_prob_thr`` times its
+Global: the whole image and coarse mask resized to ``model_size`` run the process's
+global steps (``[T-1, ..., 1]`` for DiscreteDiffusion); the result is upsampled to full
+size and thresholded. Local: where the global pass stayed unsure (its confidence, the
+accumulated fine probability for DiscreteDiffusion, below ``fine_prob_thr`` times its
 maximum), full-resolution ``model_size`` patches around those points are chosen by greedy
-NMS and refined with the last step (t = 0); overlapping patches are averaged.
+NMS and refined with the process's local steps (the last step, t = 0); overlapping
+patches are averaged.
 
 Opt-in departures (``SemanticTestCfg``; the defaults are the official behaviour): the
 local pass at another step (``local_step``), patches along the whole boundary of the
@@ -189,8 +191,8 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
 def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                 mask: torch.Tensor, cfg: SemanticTestCfg, noise: NoiseSource | None = None,
                 on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole image at ``global_size`` (``model_size`` by default): steps
-    ``[T-1, ..., 1]`` (or ``global_steps``).
+    """The whole image at ``global_size`` (``model_size`` by default): the process's
+    ``global_steps()`` (``[T-1, ..., 1]`` for DiscreteDiffusion), or cfg ``global_steps``.
 
     img: (1, 3, H, W) normalised; mask: (H, W) bool. Returns the global mask (H, W) bool
     (upsampled by nearest, thresholded at 0.5; with ``keep_coarse_detail`` cells the pass
