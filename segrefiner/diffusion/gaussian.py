@@ -211,7 +211,6 @@ class GaussianMaskDiffusion(MaskProcess):
         else:
             t0 = step_batch(steps[0], shape[0], device)
             x = self.q_sample(self.mask_signal(coarse_mask.float()), t0, eps)
-        prob = coarse_mask.float()
         for i, t in enumerate(steps):
             t_next = steps[i + 1] if i + 1 < len(steps) else -1
             prob = torch.sigmoid(denoise(denoiser, img, self.network_input(x, coarse_mask), t))

@@ -80,16 +80,14 @@ def step_strip(frames: Sequence[Frame], height: int = 160) -> np.ndarray:
     return np.concatenate(tiles[:-1], axis=1)
 
 
-def step_frames(coarse: np.ndarray, steps: Sequence[tuple[int | str, np.ndarray]],
+def step_frames(coarse: np.ndarray, steps: Sequence[tuple[str, np.ndarray]],
                 refined: np.ndarray) -> list[Frame]:
     """The frames of a refinement: the coarse mask, each step's mask (any size, resized to
-    the image's) labelled with its label (a step t is written ``step t=...``; see
-    ``Refiner.step_label``), and the result."""
+    the image's) with its label (``Refiner.step_label``), and the result."""
     size = (coarse.shape[1], coarse.shape[0])
     frames: list[Frame] = [("coarse", coarse.astype(np.float32))]
-    frames += [(t if isinstance(t, str) else f"step t={t}",
-                cv2.resize(np.asarray(m, np.float32), size, interpolation=cv2.INTER_NEAREST))
-               for t, m in steps]
+    frames += [(label, cv2.resize(np.asarray(m, np.float32), size,
+                                  interpolation=cv2.INTER_NEAREST)) for label, m in steps]
     frames.append(("refined", refined.astype(np.float32)))
     return frames
 
@@ -128,7 +126,7 @@ def save_rgb(image: np.ndarray, path: str | Path) -> None:
 
 
 def save_refinement_pictures(image: np.ndarray, coarse: np.ndarray, refined: np.ndarray,
-                             steps: Sequence[tuple[int | str, np.ndarray]] = (),
+                             steps: Sequence[tuple[str, np.ndarray]] = (),
                              overlay_path: str | Path | None = None,
                              steps_path: str | Path | None = None) -> None:
     """Write the overlay and / or the step strip (PNG) or animation (GIF) of one

@@ -351,7 +351,7 @@ def test_overlay_colour_contrasts_with_the_object():
 def test_step_strips_and_animations_are_labelled(tmp_path):
     coarse = np.zeros((30, 40), np.float32)
     coarse[5:20, 5:30] = 1
-    steps = [(t, coarse) for t in (5, 4, 3, 2, 1)]
+    steps = [(f"step t={t}", coarse) for t in (5, 4, 3, 2, 1)]
     frames = step_frames(coarse, steps, coarse)
     assert [label for label, _ in frames] == ["coarse", "step t=5", "step t=4", "step t=3",
                                              "step t=2", "step t=1", "refined"]

@@ -90,13 +90,12 @@ def test_command_refines_with_a_variant(tmp_path, trained):
 
 
 def test_tools_test_runs_a_variant_chosen_by_cfg_options(tmp_path):
-    options = ["model.diffusion_cfg=None", "model.diffusion.type=GaussianMaskDiffusion",
-               "model.diffusion.start_step=50", "model.denoise_model.learn_time_embd=False",
-               "model.denoise_model.num_timesteps=1000"]
+    settings = {"model.diffusion_cfg": None, "model.diffusion.type": "GaussianMaskDiffusion",
+                "model.diffusion.start_step": 50, "model.denoise_model.learn_time_embd": False,
+                "model.denoise_model.num_timesteps": 1000}
+    options = [f"{key}={value}" for key, value in settings.items()]
     cfg = Config.fromfile(REPO / "configs/segrefiner/segrefiner_tiny_big.py")
-    cfg.merge_from_dict(dict(o.split("=", 1) for o in options[1:3]) | {
-        "model.diffusion_cfg": None, "model.diffusion.start_step": 50,
-        "model.denoise_model.learn_time_embd": False, "model.denoise_model.num_timesteps": 1000})
+    cfg.merge_from_dict(settings)
     torch.manual_seed(0)
     checkpoint = tmp_path / "gaussian_tiny.pth"
     torch.save(MODELS.build(cfg.model).state_dict(), checkpoint)
