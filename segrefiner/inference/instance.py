@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource
+from segrefiner.inference.semantic import check_change_gate, keep_unsure_pixels
 from segrefiner.utils.boxes import tight_boxes
 
 
@@ -24,6 +25,12 @@ class InstanceTestCfg:
     pad_width: int = 20
     batch_size: int = 32  # crops per sampler chunk (official name: batch_max)
     area_thr: int = 512
+    change_confidence: float | None = None  # as SemanticTestCfg: a refined mask changes
+    accurate_shift: tuple[float, float] | None = None  # its input only where the model
+    # is sure enough (segrefiner.inference.semantic.keep_unsure_pixels); None: always
+
+    def __post_init__(self) -> None:
+        check_change_gate(self.change_confidence, self.accurate_shift)
 
 
 def padded_boxes(masks: torch.Tensor, pad_width: int) -> torch.Tensor:
@@ -56,13 +63,17 @@ def crop_and_resize(img: torch.Tensor, masks: torch.Tensor, boxes: torch.Tensor,
     return torch.cat(img_crops), torch.cat(mask_crops).to(img.dtype)
 
 
-def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int,
+               coarse: torch.Tensor | None = None, cfg: InstanceTestCfg | None = None,
+               ) -> torch.Tensor:
     """Paste (N, 1, S, S) probabilities into (N, H, W) bool masks at ``boxes``.
 
     Bilinear ``grid_sample`` at full-image pixel centres (align_corners=False), zero
     outside the crop, threshold >= 0.5. Pixels outside a box always sample < 0.5, so only
-    the box region is computed.
+    the box region is computed. With ``cfg.change_confidence``, pixels of the box where
+    the pasted probability is less sure than it asks keep the (N, H, W) bool ``coarse``.
     """
+    gate = cfg is not None and cfg.change_confidence is not None and coarse is not None
     out = torch.zeros((probs.shape[0], height, width), dtype=torch.bool, device=probs.device)
     for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
         ys = (torch.arange(y1, y2, device=probs.device, dtype=torch.float32) + 0.5 - y1) / (y2 - y1)
@@ -72,6 +83,11 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
         pasted = F.grid_sample(probs[i:i + 1].float(), grid, mode="bilinear",
                                padding_mode="zeros", align_corners=False)
         out[i, y1:y2, x1:x2] = pasted[0, 0] >= 0.5
+        if gate:  # the coarse mask lies inside its box: the box decides alone
+            box = (slice(y1, y2), slice(x1, x2))
+            out[i][box] = keep_unsure_pixels(pasted[0, 0], out[i][box], coarse[i][box],
+                                             torch.ones_like(out[i][box]),
+                                             cfg.change_confidence, cfg.accurate_shift)
     return out
 
 
@@ -107,7 +123,7 @@ def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tens
         boxes = padded_boxes(masks[chunk], cfg.pad_width)
         img_crops, mask_crops = crop_and_resize(img, masks[chunk], boxes, cfg.model_size)
         probs, _ = diffusion.sample(denoiser, img_crops, mask_crops, steps, noise)
-        out[chunk] = paste_back(probs, boxes, height, width).to(torch.uint8)
+        out[chunk] = paste_back(probs, boxes, height, width, masks[chunk], cfg).to(torch.uint8)
         done += len(chunk)
         if on_instances is not None:
             on_instances(done, len(masks))

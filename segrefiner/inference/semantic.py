@@ -14,7 +14,8 @@ local pass at another step (``local_step``), patches along the whole boundary of
 global result (``cover_boundary``), local results kept only near it (``local_band``),
 and full-resolution input kept wherever the global pass changed nothing
 (``keep_coarse_detail``: a pixel the model does not move keeps its coarse value, and at
-full resolution that is the input pixel, not its downsampled cell).
+full resolution that is the input pixel, not its downsampled cell), and local results
+that change the input only where the model is sure (``change_confidence``).
 """
 from __future__ import annotations
 
@@ -50,16 +51,32 @@ class SemanticTestCfg:
     # cover_boundary they may be left out: the cover reaches every boundary pixel anyway
 
     global_downsample: float | None = None  # None: the global pass at model_size
+    global_max_size: int | None = None  # with global_downsample: its upper bound
+    # (None: model_size)
+    global_resize: str = "nearest"  # image / mask downsampling of the global pass:
+    # 'nearest' (floor index, official) or 'area' (averaging; the mask then >= 0.5)
+    change_confidence: float | None = None  # local results change the input mask only
+    # where their confidence 2 |p - 0.5| is at least this; elsewhere it keeps the input
+    accurate_shift: tuple[float, float] | None = None  # (low, high) px: change_confidence
+    # applies in full when the refined mask's boundary moved at most ``low`` px on average
+    # from the input's (an accurate input), not at all from ``high`` px (a rough one),
+    # linearly between (:func:`boundary_shift`); None: always in full
+
+    def __post_init__(self) -> None:
+        if self.global_resize not in ("nearest", "area"):
+            raise ValueError(f"global_resize must be 'nearest' or 'area', "
+                             f"got {self.global_resize!r}")
+        check_change_gate(self.change_confidence, self.accurate_shift)
 
     def global_size(self, height: int, width: int) -> int:
         """The global pass's side: ``model_size`` (official), or with ``global_downsample``
         d the smallest multiple of 32 at least ``max(H, W) / d``, within
-        ``[model_size / 2, model_size]``: small images are not upsampled past what the
-        model needs, large ones stay at model_size."""
+        ``[model_size / 2, global_max_size]`` (default ``model_size``): small images are
+        not upsampled past what the model needs, large ones stay at the upper bound."""
         if self.global_downsample is None:
             return self.model_size
         wanted = math.ceil(max(height, width) / self.global_downsample / 32) * 32
-        return max(self.model_size // 2, min(self.model_size, wanted))
+        return max(self.model_size // 2, min(self.global_max_size or self.model_size, wanted))
 
     @property
     def local_size(self) -> int:
@@ -200,9 +217,13 @@ def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
     """
     height, width = mask.shape
     size = cfg.global_size(height, width)
-    # Floor-index nearest resize ('nearest', not 'nearest-exact'), as the official code.
-    img_small = F.interpolate(img, (size, size), mode="nearest")
-    mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size), mode="nearest")
+    # Floor-index nearest resize ('nearest', not 'nearest-exact'), as the official code,
+    # or area averaging.
+    img_small = F.interpolate(img, (size, size), mode=cfg.global_resize)
+    mask_small = F.interpolate(mask[None, None].to(img.dtype), (size, size),
+                               mode=cfg.global_resize)
+    if cfg.global_resize != "nearest":
+        mask_small = (mask_small >= 0.5).to(img.dtype)
     steps = (diffusion.global_steps() if cfg.global_steps is None
              else diffusion.check_schedule(cfg.global_steps))
     prob_small, fine_prob = diffusion.sample(denoiser, img_small, mask_small, steps, noise,
@@ -218,14 +239,17 @@ def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
 def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                global_mask: torch.Tensor, fine_prob: torch.Tensor, cfg: SemanticTestCfg,
                noise: NoiseSource | None = None,
-               on_patches: PatchCallback | None = None) -> torch.Tensor:
+               on_patches: PatchCallback | None = None,
+               coarse_mask: torch.Tensor | None = None) -> torch.Tensor:
     """Full-resolution patches (side ``patch_size``, default ``model_size``) where the
     global pass was unsure (and, with ``cover_boundary``, along its whole boundary),
     refined at one step and averaged.
 
     img: (1, 3, H, W) normalised, H and W >= the patch side; global_mask: (H, W) bool;
     fine_prob: (S, S) from :func:`global_pass`. ``on_patches(done, total)`` after each
-    chunk. Returns (H, W) uint8 {0, 1}.
+    chunk. coarse_mask: (H, W) bool, the input mask, which pixels keep where the local
+    result is less sure than :func:`change_confidence_for` asks (default: the global
+    mask). Returns (H, W) uint8 {0, 1}.
     """
     height, width = global_mask.shape
     needs_boundary = cfg.cover_boundary or cfg.local_band is not None
@@ -255,8 +279,61 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
     covered = count > 0
     if cfg.local_band is not None:
         covered &= dilate_square(boundary, cfg.local_band)
-    merged = torch.where(covered, prob_sum / count.clamp(min=1), global_mask.float())
-    return (merged >= 0.5).to(torch.uint8)
+    prob = prob_sum / count.clamp(min=1)
+    refined = torch.where(covered, prob >= 0.5, global_mask)
+    keep = global_mask if coarse_mask is None else coarse_mask
+    return keep_unsure_pixels(prob, refined, keep, covered, cfg.change_confidence,
+                              cfg.accurate_shift).to(torch.uint8)
+
+
+# ------------------------------------------------------------------ leaving masks alone
+def check_change_gate(change_confidence: float | None,
+                      accurate_shift: tuple[float, float] | None) -> None:
+    """ValueError unless change_confidence is None or in [0, 1] and accurate_shift None
+    or (low, high) with 0 <= low < high."""
+    if change_confidence is not None and not 0 <= change_confidence <= 1:
+        raise ValueError(f"change_confidence must be in [0, 1], got {change_confidence!r}")
+    if accurate_shift is not None and not 0 <= accurate_shift[0] < accurate_shift[1]:
+        raise ValueError(f"accurate_shift must be (low, high) with 0 <= low < high, "
+                         f"got {accurate_shift!r}")
+
+
+def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor) -> float:
+    """Mean shift in px of the refined mask's boundary from the coarse one's: pixels that
+    differ per pixel of the coarse boundary (:func:`mask_boundary`). Both (H, W) bool;
+    0 when the coarse mask has no boundary."""
+    return float((refined != coarse).sum()) / max(1, int(mask_boundary(coarse).sum()))
+
+
+def change_confidence_for(change_confidence: float | None,
+                          accurate_shift: tuple[float, float] | None, shift: float) -> float:
+    """The confidence 2 |p - 0.5| a change of the input needs (0: none) given the refined
+    mask's :func:`boundary_shift`: ``change_confidence`` in full up to ``low`` px,
+    nothing from ``high`` px, linear between (``accurate_shift`` None: always in full)."""
+    if change_confidence is None:
+        return 0.0
+    if accurate_shift is None:
+        return change_confidence
+    low, high = accurate_shift
+    share = 1.0 if shift <= low else 0.0 if shift >= high else (high - shift) / (high - low)
+    return change_confidence * share
+
+
+def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
+                       region: torch.Tensor, change_confidence: float | None,
+                       accurate_shift: tuple[float, float] | None) -> torch.Tensor:
+    """``refined`` with the pixels of ``region`` where the model is less sure than
+    :func:`change_confidence_for` asks set back to ``coarse``.
+
+    prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
+    region: (H, W) bool. Returns (H, W) bool.
+    """
+    needed = change_confidence_for(change_confidence, accurate_shift,
+                                   boundary_shift(refined, coarse))
+    if needed <= 0:
+        return refined
+    unsure = region & ((prob - 0.5).abs() * 2 < needed)
+    return torch.where(unsure, coarse, refined)
 
 
 def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
@@ -289,4 +366,5 @@ def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tenso
     global_mask, fine_prob = global_pass(denoiser, diffusion, img, mask, cfg, noise, on_step)
     if not local or height < cfg.local_size or width < cfg.local_size:
         return global_mask.to(torch.uint8)
-    return local_pass(denoiser, diffusion, img, global_mask, fine_prob, cfg, noise, on_patches)
+    return local_pass(denoiser, diffusion, img, global_mask, fine_prob, cfg, noise, on_patches,
+                      mask)

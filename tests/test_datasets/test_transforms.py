@@ -175,3 +175,11 @@ def test_pipeline_is_deterministic_under_a_seed():
     a, b = run(3), run(3)
     assert np.array_equal(a["coarse_mask"], b["coarse_mask"])
     assert a["crop_box"] == b["crop_box"]
+
+
+def test_identity_mild_masks_are_the_accurate_mask():
+    # mild_prob 1 with the identity kind only: the coarse mask is the GT itself (uint8).
+    results = GenerateCoarseMask(mild_prob=1.0, mild_kinds=("identity",)).transform(loaded())
+    assert results["coarse_mask"].dtype == np.uint8
+    assert np.array_equal(results["coarse_mask"], results["gt_mask"].astype(np.uint8))
+    assert results["coarse_mask"] is not results["gt_mask"]

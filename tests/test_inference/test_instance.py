@@ -38,6 +38,22 @@ def test_paste_back_upsamples_bilinearly_with_threshold_half():
     assert pasted[0].int().tolist() == [[1, 1, 0, 0]] * 4
 
 
+def test_paste_back_keeps_the_coarse_mask_where_the_model_is_unsure():
+    """A box-sized crop of probability 0.731 (confidence 0.462) everywhere: a change
+    needing confidence 0.5 is dropped (the box keeps the coarse mask), one needing 0.4
+    is made (the whole box becomes foreground); outside the box stays background."""
+    probs = torch.full((1, 1, 8, 8), 0.731)
+    boxes = torch.tensor([[10, 20, 18, 28]])
+    coarse = torch.zeros(1, 40, 30, dtype=torch.bool)
+    coarse[0, 22:26, 11:17] = True
+    unsure = paste_back(probs, boxes, 40, 30, coarse, InstanceTestCfg(change_confidence=0.5))
+    sure = paste_back(probs, boxes, 40, 30, coarse, InstanceTestCfg(change_confidence=0.4))
+    assert torch.equal(unsure, coarse)
+    box = torch.zeros_like(coarse)
+    box[0, 20:28, 10:18] = True
+    assert torch.equal(sure, box) and torch.equal(paste_back(probs, boxes, 40, 30), box)
+
+
 def test_small_instances_are_kept_and_no_draws_are_made():
     masks = torch.zeros(2, 40, 40, dtype=torch.uint8)
     masks[0, :10, :10] = 1           # 100 px < area_thr

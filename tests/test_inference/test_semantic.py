@@ -10,7 +10,9 @@ from segrefiner.diffusion import ReplayNoise
 from segrefiner.inference.semantic import (
     SemanticTestCfg,
     boundary_boxes,
+    boundary_shift,
     box_iou,
+    change_confidence_for,
     dilate_square,
     greedy_nms,
     mask_boundary,
@@ -150,6 +152,86 @@ def test_local_step_cover_and_band_options(small_model):
     band = torch.from_numpy(ndimage.binary_dilation(boundary.numpy(), np.ones((7, 7), bool)))
     assert torch.equal(out[~band], global_only[~band])
     assert out[boundary].all() and not global_only[boundary].all()
+
+
+class CopyThenConstantDenoiser:
+    """Copies its input mask for the first ``copies`` calls, then predicts ``logit``
+    everywhere."""
+
+    def __init__(self, copies: int, logit: float) -> None:
+        self.copies, self.logit, self.calls = copies, logit, 0
+
+    def __call__(self, x, t):
+        self.calls += 1
+        if self.calls <= self.copies:
+            return (x[:, 3:4] * 2 - 1) * 20
+        return torch.full_like(x[:, 3:4], self.logit)
+
+
+def test_change_confidence_keeps_the_input_where_the_local_pass_is_unsure(small_model):
+    """The local pass predicts foreground with probability sigmoid(1) = 0.731 everywhere,
+    confidence 2 |0.731 - 0.5| = 0.462: with change_confidence 0.5 it is unsure and every
+    pixel keeps the input; with 0.4 it is sure and the band around the boundary becomes
+    foreground, as without the option."""
+    img = torch.randn(1, 3, 96, 96)
+    mask = torch.zeros(96, 96, dtype=torch.uint8)
+    mask[21:69, 30:81] = 1  # on the 3 px grid of the 32 px global pass: it keeps the mask
+    base = dict(model_size=32, local_step=5, cover_boundary=True, local_band=3)
+
+    def run(**extra):
+        cfg = SemanticTestCfg(**base, **extra)
+        return refine_semantic(CopyThenConstantDenoiser(5, 1.0), small_model.diffusion, img,
+                               mask, cfg).bool()
+
+    plain, unsure, sure = run(), run(change_confidence=0.5), run(change_confidence=0.4)
+    band = torch.from_numpy(ndimage.binary_dilation(mask_boundary(mask.bool()).numpy(),
+                                                    np.ones((7, 7), bool)))
+    assert torch.equal(unsure, mask.bool())
+    assert torch.equal(sure, plain)
+    assert sure[band].all() and torch.equal(sure[~band], mask.bool()[~band])
+
+
+def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
+    coarse = torch.zeros(10, 10, dtype=torch.bool)
+    coarse[2:6, 2:6] = True  # 4-neighbour boundary: the 12 inner ring + 16 outer = 28 px
+    grown = coarse.clone()
+    grown[2:6, 6] = True  # 4 pixels differ
+    assert int(mask_boundary(coarse).sum()) == 28
+    assert boundary_shift(grown, coarse) == pytest.approx(4 / 28)
+    assert boundary_shift(coarse, torch.zeros_like(coarse)) == 16  # no boundary: / 1
+    assert [change_confidence_for(0.8, (1.0, 3.0), s) for s in (0.5, 1, 2, 2.5, 3, 7)] == \
+        pytest.approx([0.8, 0.8, 0.4, 0.2, 0.0, 0.0])
+    assert change_confidence_for(0.6, None, 9.0) == 0.6
+    assert change_confidence_for(None, (1.0, 3.0), 0.0) == 0.0
+    with pytest.raises(ValueError, match="accurate_shift"):
+        SemanticTestCfg(accurate_shift=(3.0, 1.0))
+    with pytest.raises(ValueError, match="change_confidence"):
+        SemanticTestCfg(change_confidence=1.5)
+
+
+def test_accurate_shift_scales_the_confidence_a_change_needs(small_model):
+    """The local result of CopyThenConstantDenoiser(5, 1.0) has confidence 0.462 and moves
+    the boundary by ``shift`` px: with change_confidence 0.8 it is kept when the ramp asks
+    for less than 0.462 and dropped (the input stays) when it asks for more."""
+    img = torch.randn(1, 3, 96, 96)
+    mask = torch.zeros(96, 96, dtype=torch.uint8)
+    mask[21:69, 30:81] = 1
+    base = dict(model_size=32, local_step=5, cover_boundary=True, local_band=3)
+
+    def run(**extra):
+        cfg = SemanticTestCfg(**base, **extra)
+        return refine_semantic(CopyThenConstantDenoiser(5, 1.0), small_model.diffusion, img,
+                               mask, cfg).bool()
+
+    plain = run()
+    shift = boundary_shift(plain, mask.bool())
+    assert shift > 1
+    for ramp, kept in [((shift + 1, shift + 2), False),   # asks 0.8
+                       ((shift - 0.5, shift + 1.5), False),  # asks 0.8 * 1.5 / 2 = 0.6
+                       ((shift - 1, shift + 1), True),    # asks 0.4
+                       ((shift - 2, shift - 1), True)]:   # asks 0
+        out = run(change_confidence=0.8, accurate_shift=ramp)
+        assert torch.equal(out, plain if kept else mask.bool()), ramp
 
 
 class FlipBlockDenoiser:

@@ -108,15 +108,16 @@ class GenerateCoarseMask(BaseTransform):
     ``mild_iou_target`` (low, high), of a kind drawn uniformly from ``mild_kinds``:
     ``'dilate_erode'`` (the random dilate / erode rounds without contour modification)
     or ``'smooth'`` (blur and threshold, :func:`smooth_mask`: what a model predicting at
-    a lower resolution gets wrong). So a model also learns to leave nearly right masks
-    alone. Retries (up to ``max_tries``) when the perturbation wipes the object out.
+    a lower resolution gets wrong), or ``'identity'`` (the accurate mask itself; its IoU
+    target is not used). So a model also learns to leave nearly right masks alone.
+    Retries (up to ``max_tries``) when the perturbation wipes the object out.
 
     ``iou_target`` may be a (low, high) range, drawn uniformly per sample (CRM /
     CascadePSP: (0.8, 1.0)); ``retrieval`` and ``run_start`` choose the contour
     modification's variant (:func:`modify_contours`; CRM: ``'list'``, ``'closest'``).
     """
 
-    MILD_KINDS = ("dilate_erode", "smooth")
+    MILD_KINDS = ("dilate_erode", "smooth", "identity")
 
     def __init__(self, iou_target: float | tuple[float, float] = 0.8, max_rounds: int = 250,
                  max_tries: int = 3, mild_prob: float = 0.0,
@@ -143,6 +144,8 @@ class GenerateCoarseMask(BaseTransform):
             # One kind: no draw, so a single-kind config keeps its random stream.
             kind = (self.mild_kinds[0] if len(self.mild_kinds) == 1
                     else self.mild_kinds[int(rng.integers(len(self.mild_kinds)))])
+            if kind == "identity":
+                return gt.astype(np.uint8)
             if kind == "smooth":
                 return smooth_mask(gt, rng, iou_target)
             return perturb_mask(gt.astype(np.uint8), rng, iou_target, self.max_rounds)
