@@ -14,6 +14,9 @@
 #                       only mildly wrong (IoU mild_iou_target with the accurate mask; blurred
 #                       and thresholded or dilated / eroded), the rest contour-perturbed to
 #                       IoU ~0.8 as in the official LR training
+#   mild_kinds          train_dataloader.dataset.pipeline.2.mild_kinds: the kinds of mildly
+#                       wrong masks, drawn uniformly: dilate_erode, smooth, identity (the
+#                       accurate mask itself: the model learns to keep it)
 #   coarse_end_prob     model.train_cfg.coarse_end_prob: share of samples trained at the
 #                       coarse end t = 5 (the step the local pass runs), the rest uniform
 # docs/model_zoo.md lists the values each stage of the bundled weights used.

@@ -3,6 +3,8 @@
 Each instance whose coarse area is at least ``area_thr`` is cropped around its tight box
 (expanded by ``pad_width``), resized to ``model_size``, refined by the sampler in chunks
 of at most ``batch_size`` and pasted back onto the full image. Smaller ones are kept.
+Opt-in (``change_confidence``, ``accurate_shift``): a pasted result changes its input
+only where the model is sure enough (as the semantic path's local pass).
 """
 from __future__ import annotations
 
