@@ -328,6 +328,8 @@ def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.
     prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
     region: (H, W) bool. Returns (H, W) bool.
     """
+    if change_confidence is None:
+        return refined  # the default: no mask boundary to compute
     needed = change_confidence_for(change_confidence, accurate_shift,
                                    boundary_shift(refined, coarse))
     if needed <= 0:
