@@ -88,8 +88,7 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
         if gate:  # the coarse mask lies inside its box: the box decides alone
             box = (slice(y1, y2), slice(x1, x2))
             out[i][box] = keep_unsure_pixels(pasted[0, 0], out[i][box], coarse[i][box],
-                                             torch.ones_like(out[i][box]),
-                                             cfg.change_confidence, cfg.accurate_shift)
+                                             None, cfg.change_confidence, cfg.accurate_shift)
     return out
 
 

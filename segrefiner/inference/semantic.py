@@ -320,10 +320,10 @@ def change_confidence_for(change_confidence: float | None,
 
 
 def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
-                       region: torch.Tensor, change_confidence: float | None,
+                       region: torch.Tensor | None, change_confidence: float | None,
                        accurate_shift: tuple[float, float] | None) -> torch.Tensor:
-    """``refined`` with the pixels of ``region`` where the model is less sure than
-    :func:`change_confidence_for` asks set back to ``coarse``.
+    """``refined`` with the pixels of ``region`` (None: all) where the model is less sure
+    than :func:`change_confidence_for` asks set back to ``coarse``.
 
     prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
     region: (H, W) bool. Returns (H, W) bool.
@@ -334,7 +334,9 @@ def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.
                                    boundary_shift(refined, coarse))
     if needed <= 0:
         return refined
-    unsure = region & ((prob - 0.5).abs() * 2 < needed)
+    unsure = (prob - 0.5).abs() * 2 < needed
+    if region is not None:
+        unsure &= region
     return torch.where(unsure, coarse, refined)
 
 

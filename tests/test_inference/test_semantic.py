@@ -168,27 +168,31 @@ class CopyThenConstantDenoiser:
         return torch.full_like(x[:, 3:4], self.logit)
 
 
+def refine_with_sigmoid_one_local(small_model, **settings) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input, result), both (96, 96) bool: a rectangle on the 3 px grid of the 32 px
+    global pass (which keeps it), refined by CopyThenConstantDenoiser(5, 1.0): the local
+    pass predicts foreground with probability sigmoid(1) = 0.731 everywhere, confidence
+    2 |0.731 - 0.5| = 0.462, in a band of 3 px around the boundary."""
+    mask = torch.zeros(96, 96, dtype=torch.bool)
+    mask[21:69, 30:81] = True
+    cfg = SemanticTestCfg(model_size=32, local_step=5, cover_boundary=True, local_band=3,
+                          **settings)
+    out = refine_semantic(CopyThenConstantDenoiser(5, 1.0), small_model.diffusion,
+                          torch.randn(1, 3, 96, 96), mask.to(torch.uint8), cfg)
+    return mask, out.bool()
+
+
 def test_change_confidence_keeps_the_input_where_the_local_pass_is_unsure(small_model):
-    """The local pass predicts foreground with probability sigmoid(1) = 0.731 everywhere,
-    confidence 2 |0.731 - 0.5| = 0.462: with change_confidence 0.5 it is unsure and every
-    pixel keeps the input; with 0.4 it is sure and the band around the boundary becomes
-    foreground, as without the option."""
-    img = torch.randn(1, 3, 96, 96)
-    mask = torch.zeros(96, 96, dtype=torch.uint8)
-    mask[21:69, 30:81] = 1  # on the 3 px grid of the 32 px global pass: it keeps the mask
-    base = dict(model_size=32, local_step=5, cover_boundary=True, local_band=3)
-
-    def run(**extra):
-        cfg = SemanticTestCfg(**base, **extra)
-        return refine_semantic(CopyThenConstantDenoiser(5, 1.0), small_model.diffusion, img,
-                               mask, cfg).bool()
-
-    plain, unsure, sure = run(), run(change_confidence=0.5), run(change_confidence=0.4)
-    band = torch.from_numpy(ndimage.binary_dilation(mask_boundary(mask.bool()).numpy(),
+    """Confidence 0.462: with change_confidence 0.5 every pixel keeps the input; with 0.4
+    the band around the boundary becomes foreground, as without the option."""
+    mask, plain = refine_with_sigmoid_one_local(small_model)
+    _, unsure = refine_with_sigmoid_one_local(small_model, change_confidence=0.5)
+    _, sure = refine_with_sigmoid_one_local(small_model, change_confidence=0.4)
+    band = torch.from_numpy(ndimage.binary_dilation(mask_boundary(mask).numpy(),
                                                     np.ones((7, 7), bool)))
-    assert torch.equal(unsure, mask.bool())
+    assert torch.equal(unsure, mask)
     assert torch.equal(sure, plain)
-    assert sure[band].all() and torch.equal(sure[~band], mask.bool()[~band])
+    assert sure[band].all() and torch.equal(sure[~band], mask[~band])
 
 
 def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
@@ -210,28 +214,19 @@ def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
 
 
 def test_accurate_shift_scales_the_confidence_a_change_needs(small_model):
-    """The local result of CopyThenConstantDenoiser(5, 1.0) has confidence 0.462 and moves
-    the boundary by ``shift`` px: with change_confidence 0.8 it is kept when the ramp asks
-    for less than 0.462 and dropped (the input stays) when it asks for more."""
-    img = torch.randn(1, 3, 96, 96)
-    mask = torch.zeros(96, 96, dtype=torch.uint8)
-    mask[21:69, 30:81] = 1
-    base = dict(model_size=32, local_step=5, cover_boundary=True, local_band=3)
-
-    def run(**extra):
-        cfg = SemanticTestCfg(**base, **extra)
-        return refine_semantic(CopyThenConstantDenoiser(5, 1.0), small_model.diffusion, img,
-                               mask, cfg).bool()
-
-    plain = run()
-    shift = boundary_shift(plain, mask.bool())
+    """The local result (confidence 0.462) moves the boundary by ``shift`` px: with
+    change_confidence 0.8 it is kept when the ramp asks for less than 0.462 and dropped
+    (the input stays) when it asks for more."""
+    mask, plain = refine_with_sigmoid_one_local(small_model)
+    shift = boundary_shift(plain, mask)
     assert shift > 1
     for ramp, kept in [((shift + 1, shift + 2), False),   # asks 0.8
                        ((shift - 0.5, shift + 1.5), False),  # asks 0.8 * 1.5 / 2 = 0.6
                        ((shift - 1, shift + 1), True),    # asks 0.4
                        ((shift - 2, shift - 1), True)]:   # asks 0
-        out = run(change_confidence=0.8, accurate_shift=ramp)
-        assert torch.equal(out, plain if kept else mask.bool()), ramp
+        _, out = refine_with_sigmoid_one_local(small_model, change_confidence=0.8,
+                                               accurate_shift=ramp)
+        assert torch.equal(out, plain if kept else mask), ramp
 
 
 class FlipBlockDenoiser:
