@@ -4,7 +4,9 @@ Each instance whose coarse area is at least ``area_thr`` is cropped around its t
 (expanded by ``pad_width``), resized to ``model_size``, refined by the sampler in chunks
 of at most ``batch_size`` and pasted back onto the full image. Smaller ones are kept.
 Opt-in (``change_confidence``, ``accurate_shift``): a pasted result changes its input
-only where the model is sure enough (as the semantic path's local pass).
+only where the model is sure enough, and not at all when it moves the input's boundary
+little (as the semantic path's local pass; the shift measured on the crop, at the
+model's resolution, where resampling does not count).
 """
 from __future__ import annotations
 
@@ -15,7 +17,11 @@ import torch
 import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource
-from segrefiner.inference.semantic import check_change_gate, keep_unsure_pixels
+from segrefiner.inference.semantic import (
+    boundary_shift,
+    check_change_gate,
+    keep_unsure_pixels,
+)
 from segrefiner.utils.boxes import tight_boxes
 
 
@@ -29,7 +35,8 @@ class InstanceTestCfg:
     area_thr: int = 512
     change_confidence: float | None = None  # as SemanticTestCfg: a refined mask changes
     accurate_shift: tuple[float, float] | None = None  # its input only where the model
-    # is sure enough (segrefiner.inference.semantic.keep_unsure_pixels); None: always
+    # is sure enough, and not at all when it moves the input's boundary little
+    # (segrefiner.inference.semantic.keep_unsure_pixels); None: always
 
     def __post_init__(self) -> None:
         check_change_gate(self.change_confidence, self.accurate_shift)
@@ -67,15 +74,19 @@ def crop_and_resize(img: torch.Tensor, masks: torch.Tensor, boxes: torch.Tensor,
 
 def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int,
                coarse: torch.Tensor | None = None, cfg: InstanceTestCfg | None = None,
-               ) -> torch.Tensor:
+               shifts: Sequence[float] | None = None) -> torch.Tensor:
     """Paste (N, 1, S, S) probabilities into (N, H, W) bool masks at ``boxes``.
 
     Bilinear ``grid_sample`` at full-image pixel centres (align_corners=False), zero
     outside the crop, threshold >= 0.5. Pixels outside a box always sample < 0.5, so only
     the box region is computed. With ``cfg.change_confidence``, pixels of the box where
-    the pasted probability is less sure than it asks keep the (N, H, W) bool ``coarse``.
+    the pasted probability is less sure than it asks keep the (N, H, W) bool ``coarse``;
+    with ``cfg.accurate_shift`` a box whose result moved the boundary little keeps it
+    whole. ``shifts``: each result's boundary shift measured elsewhere (None: in the box,
+    pasted against ``coarse``).
     """
-    gate = cfg is not None and cfg.change_confidence is not None and coarse is not None
+    gate = (cfg is not None and coarse is not None
+            and (cfg.change_confidence is not None or cfg.accurate_shift is not None))
     out = torch.zeros((probs.shape[0], height, width), dtype=torch.bool, device=probs.device)
     for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
         ys = (torch.arange(y1, y2, device=probs.device, dtype=torch.float32) + 0.5 - y1) / (y2 - y1)
@@ -88,7 +99,8 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
         if gate:  # the coarse mask lies inside its box: the box decides alone
             box = (slice(y1, y2), slice(x1, x2))
             out[i][box] = keep_unsure_pixels(pasted[0, 0], out[i][box], coarse[i][box],
-                                             None, cfg.change_confidence, cfg.accurate_shift)
+                                             None, cfg.change_confidence, cfg.accurate_shift,
+                                             None if shifts is None else shifts[i])
     return out
 
 
@@ -124,7 +136,12 @@ def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tens
         boxes = padded_boxes(masks[chunk], cfg.pad_width)
         img_crops, mask_crops = crop_and_resize(img, masks[chunk], boxes, cfg.model_size)
         probs, _ = diffusion.sample(denoiser, img_crops, mask_crops, steps, noise)
-        out[chunk] = paste_back(probs, boxes, height, width, masks[chunk], cfg).to(torch.uint8)
+        shifts = None
+        if cfg.accurate_shift is not None:  # at the model's resolution, before resampling
+            shifts = [boundary_shift(prob[0] >= 0.5, crop[0] >= 0.5)
+                      for prob, crop in zip(probs, mask_crops, strict=True)]
+        out[chunk] = paste_back(probs, boxes, height, width, masks[chunk], cfg,
+                                shifts).to(torch.uint8)
         done += len(chunk)
         if on_instances is not None:
             on_instances(done, len(masks))

@@ -14,8 +14,10 @@ local pass at another step (``local_step``), patches along the whole boundary of
 global result (``cover_boundary``), local results kept only near it (``local_band``),
 and full-resolution input kept wherever the global pass changed nothing
 (``keep_coarse_detail``: a pixel the model does not move keeps its coarse value, and at
-full resolution that is the input pixel, not its downsampled cell), and local results
-that change the input only where the model is sure (``change_confidence``).
+full resolution that is the input pixel, not its downsampled cell), local results
+that change the input only where the model is sure (``change_confidence``), and the
+input returned unchanged when the refinement moves its boundary little
+(``accurate_shift``).
 """
 from __future__ import annotations
 
@@ -57,10 +59,11 @@ class SemanticTestCfg:
     # 'nearest' (floor index, official) or 'area' (averaging; the mask then >= 0.5)
     change_confidence: float | None = None  # local results change the input mask only
     # where their confidence 2 |p - 0.5| is at least this; elsewhere it keeps the input
-    accurate_shift: tuple[float, float] | None = None  # (low, high) px: change_confidence
-    # applies in full when the refined mask's boundary moved at most ``low`` px on average
-    # from the input's (an accurate input), not at all from ``high`` px (a rough one),
-    # linearly between (:func:`boundary_shift`); None: always in full
+    accurate_shift: tuple[float, float] | None = None  # (low, high) px: when the refined
+    # mask's boundary moved at most ``low`` px on average from the input's
+    # (:func:`boundary_shift`: an accurate input) the input is returned unchanged; above,
+    # change_confidence applies in full at ``low``, not at all from ``high`` px (a rough
+    # input), linearly between; None: no such decision, change_confidence always in full
 
     def __post_init__(self) -> None:
         if self.global_resize not in ("nearest", "area"):
@@ -257,8 +260,9 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
     boxes = select_patches(global_mask, fine_prob, cfg, boundary)
     if on_patches is not None:
         on_patches(0, len(boxes))
+    keep = global_mask if coarse_mask is None else coarse_mask
     if len(boxes) == 0:
-        return global_mask.to(torch.uint8)
+        return keep_accurate_input(global_mask, keep, cfg).to(torch.uint8)
     prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
     count = torch.zeros((height, width), dtype=torch.float32, device=img.device)
     step = (diffusion.local_steps() if cfg.local_step is None
@@ -281,7 +285,6 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
         covered &= dilate_square(boundary, cfg.local_band)
     prob = prob_sum / count.clamp(min=1)
     refined = torch.where(covered, prob >= 0.5, global_mask)
-    keep = global_mask if coarse_mask is None else coarse_mask
     return keep_unsure_pixels(prob, refined, keep, covered, cfg.change_confidence,
                               cfg.accurate_shift).to(torch.uint8)
 
@@ -307,37 +310,54 @@ def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor) -> float:
 
 def change_confidence_for(change_confidence: float | None,
                           accurate_shift: tuple[float, float] | None, shift: float) -> float:
-    """The confidence 2 |p - 0.5| a change of the input needs (0: none) given the refined
-    mask's :func:`boundary_shift`: ``change_confidence`` in full up to ``low`` px,
-    nothing from ``high`` px, linear between (``accurate_shift`` None: always in full)."""
-    if change_confidence is None:
-        return 0.0
+    """The confidence 2 |p - 0.5| a change of the input needs given the refined mask's
+    :func:`boundary_shift`: ``math.inf`` (no change at all: an accurate input) up to
+    ``low`` px of ``accurate_shift``, above it ``change_confidence`` (None: 0) in full at
+    ``low``, nothing from ``high`` px, linear between; ``accurate_shift`` None:
+    ``change_confidence`` at any shift."""
     if accurate_shift is None:
-        return change_confidence
+        return change_confidence or 0.0
     low, high = accurate_shift
-    share = 1.0 if shift <= low else 0.0 if shift >= high else (high - shift) / (high - low)
-    return change_confidence * share
+    if shift <= low:
+        return math.inf
+    share = 0.0 if shift >= high else (high - shift) / (high - low)
+    return (change_confidence or 0.0) * share
 
 
 def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
                        region: torch.Tensor | None, change_confidence: float | None,
-                       accurate_shift: tuple[float, float] | None) -> torch.Tensor:
+                       accurate_shift: tuple[float, float] | None,
+                       shift: float | None = None) -> torch.Tensor:
     """``refined`` with the pixels of ``region`` (None: all) where the model is less sure
-    than :func:`change_confidence_for` asks set back to ``coarse``.
+    than :func:`change_confidence_for` asks set back to ``coarse``; ``coarse`` itself
+    where it asks for no change at all.
 
     prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
-    region: (H, W) bool. Returns (H, W) bool.
+    region: (H, W) bool; shift: the refinement's :func:`boundary_shift` if measured
+    elsewhere (None: ``refined``'s from ``coarse``). Returns (H, W) bool.
     """
-    if change_confidence is None:
+    if change_confidence is None and accurate_shift is None:
         return refined  # the default: no mask boundary to compute
-    needed = change_confidence_for(change_confidence, accurate_shift,
-                                   boundary_shift(refined, coarse))
+    if shift is None:
+        shift = boundary_shift(refined, coarse)
+    needed = change_confidence_for(change_confidence, accurate_shift, shift)
+    if needed == math.inf:
+        return coarse
     if needed <= 0:
         return refined
     unsure = (prob - 0.5).abs() * 2 < needed
     if region is not None:
         unsure &= region
     return torch.where(unsure, coarse, refined)
+
+
+def keep_accurate_input(refined: torch.Tensor, coarse: torch.Tensor,
+                        cfg: SemanticTestCfg) -> torch.Tensor:
+    """The (H, W) bool ``refined`` of a pass without a local result, or ``coarse`` where
+    ``cfg.accurate_shift`` takes the input as accurate (:func:`keep_unsure_pixels` with
+    every pixel sure)."""
+    return keep_unsure_pixels(refined.float(), refined, coarse, None, cfg.change_confidence,
+                              cfg.accurate_shift)
 
 
 def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
@@ -369,6 +389,6 @@ def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tenso
         return torch.zeros((height, width), dtype=torch.uint8, device=coarse_mask.device)
     global_mask, fine_prob = global_pass(denoiser, diffusion, img, mask, cfg, noise, on_step)
     if not local or height < cfg.local_size or width < cfg.local_size:
-        return global_mask.to(torch.uint8)
+        return keep_accurate_input(global_mask, mask, cfg).to(torch.uint8)
     return local_pass(denoiser, diffusion, img, global_mask, fine_prob, cfg, noise, on_patches,
                       mask)

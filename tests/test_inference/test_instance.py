@@ -54,6 +54,21 @@ def test_paste_back_keeps_the_coarse_mask_where_the_model_is_unsure():
     assert torch.equal(sure, box) and torch.equal(paste_back(probs, boxes, 40, 30), box)
 
 
+def test_paste_back_keeps_an_accurate_coarse_mask_whole():
+    """The whole 8x8 box becomes foreground from a 4x6 coarse mask: 40 pixels change
+    along a boundary of 16 + 20 = 36 pixels, a shift of 10 / 9 px. accurate_shift with
+    ``low`` above it keeps the coarse mask; with ``high`` below it the result stands."""
+    probs = torch.full((1, 1, 8, 8), 0.731)
+    boxes = torch.tensor([[10, 20, 18, 28]])
+    coarse = torch.zeros(1, 40, 30, dtype=torch.bool)
+    coarse[0, 22:26, 11:17] = True
+    box = torch.zeros_like(coarse)
+    box[0, 20:28, 10:18] = True
+    accurate = paste_back(probs, boxes, 40, 30, coarse, InstanceTestCfg(accurate_shift=(1.12, 2)))
+    rough = paste_back(probs, boxes, 40, 30, coarse, InstanceTestCfg(accurate_shift=(1.0, 1.11)))
+    assert torch.equal(accurate, coarse) and torch.equal(rough, box)
+
+
 def test_small_instances_are_kept_and_no_draws_are_made():
     masks = torch.zeros(2, 40, 40, dtype=torch.uint8)
     masks[0, :10, :10] = 1           # 100 px < area_thr

@@ -1,6 +1,8 @@
 """Semantic (global + local) refinement: NMS, patch choice and the official case."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -203,10 +205,12 @@ def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
     assert int(mask_boundary(coarse).sum()) == 28
     assert boundary_shift(grown, coarse) == pytest.approx(4 / 28)
     assert boundary_shift(coarse, torch.zeros_like(coarse)) == 16  # no boundary: / 1
-    assert [change_confidence_for(0.8, (1.0, 3.0), s) for s in (0.5, 1, 2, 2.5, 3, 7)] == \
-        pytest.approx([0.8, 0.8, 0.4, 0.2, 0.0, 0.0])
+    assert [change_confidence_for(0.8, (1.0, 3.0), s) for s in (0.5, 1, 1.5, 2, 2.5, 3, 7)] == \
+        pytest.approx([math.inf, math.inf, 0.6, 0.4, 0.2, 0.0, 0.0])
     assert change_confidence_for(0.6, None, 9.0) == 0.6
-    assert change_confidence_for(None, (1.0, 3.0), 0.0) == 0.0
+    assert change_confidence_for(None, None, 0.0) == 0.0
+    assert change_confidence_for(None, (1.0, 3.0), 0.5) == math.inf
+    assert change_confidence_for(None, (1.0, 3.0), 1.5) == 0.0
     with pytest.raises(ValueError, match="accurate_shift"):
         SemanticTestCfg(accurate_shift=(3.0, 1.0))
     with pytest.raises(ValueError, match="change_confidence"):
@@ -220,13 +224,26 @@ def test_accurate_shift_scales_the_confidence_a_change_needs(small_model):
     mask, plain = refine_with_sigmoid_one_local(small_model)
     shift = boundary_shift(plain, mask)
     assert shift > 1
-    for ramp, kept in [((shift + 1, shift + 2), False),   # asks 0.8
+    for ramp, kept in [((shift + 1, shift + 2), False),   # an accurate input: kept whole
+                       ((shift - 0.01, shift + 2), False),  # asks 0.8 * 2 / 2.01
                        ((shift - 0.5, shift + 1.5), False),  # asks 0.8 * 1.5 / 2 = 0.6
                        ((shift - 1, shift + 1), True),    # asks 0.4
                        ((shift - 2, shift - 1), True)]:   # asks 0
         _, out = refine_with_sigmoid_one_local(small_model, change_confidence=0.8,
                                                accurate_shift=ramp)
         assert torch.equal(out, plain if kept else mask), ramp
+
+
+def test_accurate_shift_returns_an_accurate_input_unchanged(small_model):
+    """Without change_confidence, accurate_shift alone decides for the whole mask: the
+    input when the result's boundary shift is at most ``low``, else the result as is."""
+    mask, plain = refine_with_sigmoid_one_local(small_model)
+    shift = boundary_shift(plain, mask)
+    assert not torch.equal(plain, mask)
+    _, accurate = refine_with_sigmoid_one_local(small_model, accurate_shift=(shift, shift + 1))
+    _, rough = refine_with_sigmoid_one_local(small_model,
+                                             accurate_shift=(shift - 0.01, shift + 1))
+    assert torch.equal(accurate, mask) and torch.equal(rough, plain)
 
 
 class FlipBlockDenoiser:
