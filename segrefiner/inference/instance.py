@@ -37,9 +37,10 @@ class InstanceTestCfg:
     accurate_shift: tuple[float, float] | None = None  # its input only where the model
     # is sure enough, and not at all when it moves the input's boundary little
     # (segrefiner.inference.semantic.keep_unsure_pixels); None: always
+    shift_confidence: float | None = None  # that shift counts only changes this sure
 
     def __post_init__(self) -> None:
-        check_change_gate(self.change_confidence, self.accurate_shift)
+        check_change_gate(self.change_confidence, self.accurate_shift, self.shift_confidence)
 
 
 def padded_boxes(masks: torch.Tensor, pad_width: int) -> torch.Tensor:
@@ -138,7 +139,9 @@ def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tens
         probs, _ = diffusion.sample(denoiser, img_crops, mask_crops, steps, noise)
         shifts = None
         if cfg.accurate_shift is not None:  # at the model's resolution, before resampling
-            shifts = [boundary_shift(prob[0] >= 0.5, crop[0] >= 0.5)
+            shifts = [boundary_shift(prob[0] >= 0.5, crop[0] >= 0.5, None
+                                     if cfg.shift_confidence is None else
+                                     (prob[0] - 0.5).abs() * 2 >= cfg.shift_confidence)
                       for prob, crop in zip(probs, mask_crops, strict=True)]
         out[chunk] = paste_back(probs, boxes, height, width, masks[chunk], cfg,
                                 shifts).to(torch.uint8)

@@ -64,12 +64,14 @@ class SemanticTestCfg:
     # (:func:`boundary_shift`: an accurate input) the input is returned unchanged; above,
     # change_confidence applies in full at ``low``, not at all from ``high`` px (a rough
     # input), linearly between; None: no such decision, change_confidence always in full
+    shift_confidence: float | None = None  # accurate_shift's shift counts only changes
+    # the model is at least this sure of (2 |p - 0.5|); None: every change
 
     def __post_init__(self) -> None:
         if self.global_resize not in ("nearest", "area"):
             raise ValueError(f"global_resize must be 'nearest' or 'area', "
                              f"got {self.global_resize!r}")
-        check_change_gate(self.change_confidence, self.accurate_shift)
+        check_change_gate(self.change_confidence, self.accurate_shift, self.shift_confidence)
 
     def global_size(self, height: int, width: int) -> int:
         """The global pass's side: ``model_size`` (official), or with ``global_downsample``
@@ -286,26 +288,34 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
     prob = prob_sum / count.clamp(min=1)
     refined = torch.where(covered, prob >= 0.5, global_mask)
     return keep_unsure_pixels(prob, refined, keep, covered, cfg.change_confidence,
-                              cfg.accurate_shift).to(torch.uint8)
+                              cfg.accurate_shift,
+                              shift_confidence=cfg.shift_confidence).to(torch.uint8)
 
 
 # ------------------------------------------------------------------ leaving masks alone
 def check_change_gate(change_confidence: float | None,
-                      accurate_shift: tuple[float, float] | None) -> None:
-    """ValueError unless change_confidence is None or in [0, 1] and accurate_shift None
-    or (low, high) with 0 <= low < high."""
-    if change_confidence is not None and not 0 <= change_confidence <= 1:
-        raise ValueError(f"change_confidence must be in [0, 1], got {change_confidence!r}")
+                      accurate_shift: tuple[float, float] | None,
+                      shift_confidence: float | None = None) -> None:
+    """ValueError unless change_confidence and shift_confidence are None or in [0, 1] and
+    accurate_shift None or (low, high) with 0 <= low < high."""
+    for name, value in (("change_confidence", change_confidence),
+                        ("shift_confidence", shift_confidence)):
+        if value is not None and not 0 <= value <= 1:
+            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
     if accurate_shift is not None and not 0 <= accurate_shift[0] < accurate_shift[1]:
         raise ValueError(f"accurate_shift must be (low, high) with 0 <= low < high, "
                          f"got {accurate_shift!r}")
 
 
-def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor) -> float:
+def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor,
+                   counted: torch.Tensor | None = None) -> float:
     """Mean shift in px of the refined mask's boundary from the coarse one's: pixels that
-    differ per pixel of the coarse boundary (:func:`mask_boundary`). Both (H, W) bool;
-    0 when the coarse mask has no boundary."""
-    return float((refined != coarse).sum()) / max(1, int(mask_boundary(coarse).sum()))
+    differ (and are ``counted``, if given) per pixel of the coarse boundary
+    (:func:`mask_boundary`). All (H, W) bool; 0 when the coarse mask has no boundary."""
+    changed = refined != coarse
+    if counted is not None:
+        changed &= counted
+    return float(changed.sum()) / max(1, int(mask_boundary(coarse).sum()))
 
 
 def change_confidence_for(change_confidence: float | None,
@@ -327,25 +337,32 @@ def change_confidence_for(change_confidence: float | None,
 def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
                        region: torch.Tensor | None, change_confidence: float | None,
                        accurate_shift: tuple[float, float] | None,
-                       shift: float | None = None) -> torch.Tensor:
+                       shift: float | None = None,
+                       shift_confidence: float | None = None) -> torch.Tensor:
     """``refined`` with the pixels of ``region`` (None: all) where the model is less sure
     than :func:`change_confidence_for` asks set back to ``coarse``; ``coarse`` itself
     where it asks for no change at all.
 
     prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
     region: (H, W) bool; shift: the refinement's :func:`boundary_shift` if measured
-    elsewhere (None: ``refined``'s from ``coarse``). Returns (H, W) bool.
+    elsewhere (None: ``refined``'s from ``coarse``, counting with ``shift_confidence``
+    only the changes at least that sure; outside ``region`` every change counts).
+    Returns (H, W) bool.
     """
     if change_confidence is None and accurate_shift is None:
         return refined  # the default: no mask boundary to compute
+    confidence = (prob - 0.5).abs() * 2
     if shift is None:
-        shift = boundary_shift(refined, coarse)
+        counted = None if shift_confidence is None else confidence >= shift_confidence
+        if counted is not None and region is not None:
+            counted |= ~region
+        shift = boundary_shift(refined, coarse, counted)
     needed = change_confidence_for(change_confidence, accurate_shift, shift)
     if needed == math.inf:
         return coarse
     if needed <= 0:
         return refined
-    unsure = (prob - 0.5).abs() * 2 < needed
+    unsure = confidence < needed
     if region is not None:
         unsure &= region
     return torch.where(unsure, coarse, refined)
@@ -357,7 +374,7 @@ def keep_accurate_input(refined: torch.Tensor, coarse: torch.Tensor,
     ``cfg.accurate_shift`` takes the input as accurate (:func:`keep_unsure_pixels` with
     every pixel sure)."""
     return keep_unsure_pixels(refined.float(), refined, coarse, None, cfg.change_confidence,
-                              cfg.accurate_shift)
+                              cfg.accurate_shift, shift_confidence=cfg.shift_confidence)
 
 
 def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,

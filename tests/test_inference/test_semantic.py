@@ -205,6 +205,9 @@ def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
     assert int(mask_boundary(coarse).sum()) == 28
     assert boundary_shift(grown, coarse) == pytest.approx(4 / 28)
     assert boundary_shift(coarse, torch.zeros_like(coarse)) == 16  # no boundary: / 1
+    counted = torch.zeros_like(coarse)
+    counted[2:4, 6] = True  # 2 of the 4 changed pixels count
+    assert boundary_shift(grown, coarse, counted) == pytest.approx(2 / 28)
     assert [change_confidence_for(0.8, (1.0, 3.0), s) for s in (0.5, 1, 1.5, 2, 2.5, 3, 7)] == \
         pytest.approx([math.inf, math.inf, 0.6, 0.4, 0.2, 0.0, 0.0])
     assert change_confidence_for(0.6, None, 9.0) == 0.6
@@ -215,6 +218,8 @@ def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
         SemanticTestCfg(accurate_shift=(3.0, 1.0))
     with pytest.raises(ValueError, match="change_confidence"):
         SemanticTestCfg(change_confidence=1.5)
+    with pytest.raises(ValueError, match="shift_confidence"):
+        SemanticTestCfg(shift_confidence=-0.1)
 
 
 def test_accurate_shift_scales_the_confidence_a_change_needs(small_model):
@@ -244,6 +249,12 @@ def test_accurate_shift_returns_an_accurate_input_unchanged(small_model):
     _, rough = refine_with_sigmoid_one_local(small_model,
                                              accurate_shift=(shift - 0.01, shift + 1))
     assert torch.equal(accurate, mask) and torch.equal(rough, plain)
+    # Counting only changes of confidence >= 0.5, none of the 0.462-sure ones counts.
+    _, unsure = refine_with_sigmoid_one_local(small_model, accurate_shift=(shift - 0.01, 9),
+                                              shift_confidence=0.5)
+    _, sure = refine_with_sigmoid_one_local(small_model, accurate_shift=(shift - 0.01, 9),
+                                            shift_confidence=0.4)
+    assert torch.equal(unsure, mask) and torch.equal(sure, plain)
 
 
 class FlipBlockDenoiser:
