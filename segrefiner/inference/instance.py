@@ -101,7 +101,8 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
             box = (slice(y1, y2), slice(x1, x2))
             out[i][box] = keep_unsure_pixels(pasted[0, 0], out[i][box], coarse[i][box],
                                              None, cfg.change_confidence, cfg.accurate_shift,
-                                             None if shifts is None else shifts[i])
+                                             None if shifts is None else shifts[i],
+                                             cfg.shift_confidence)
     return out
 
 
