@@ -69,6 +69,23 @@ def test_paste_back_keeps_an_accurate_coarse_mask_whole():
     assert torch.equal(accurate, coarse) and torch.equal(rough, box)
 
 
+def test_the_instance_shift_is_measured_on_the_crop(small_model):
+    """A denoiser that copies its input mask: the crop comes back as it went in (shift 0
+    at the model's resolution), but pasted back from 32 px the one-pixel comb is lost.
+    accurate_shift counts no change then, and the input stays whole."""
+    mask = torch.zeros(1, 120, 120, dtype=torch.uint8)
+    mask[0, 20:100, 20:100] = 1
+    mask[0, 21:99:2, 100] = 1  # one-pixel teeth: lost at 32 px
+    copy = lambda x, t: (x[:, 3:4] * 2 - 1) * 20  # noqa: E731
+    img = torch.randn(1, 3, 120, 120)
+    plain = refine_instances(copy, small_model.diffusion, img, mask,
+                             InstanceTestCfg(model_size=32), noise=TorchNoise(seed=0))
+    kept = refine_instances(copy, small_model.diffusion, img, mask,
+                            InstanceTestCfg(model_size=32, accurate_shift=(0.1, 1.0)),
+                            noise=TorchNoise(seed=0))
+    assert not torch.equal(plain, mask) and torch.equal(kept, mask)
+
+
 def test_small_instances_are_kept_and_no_draws_are_made():
     masks = torch.zeros(2, 40, 40, dtype=torch.uint8)
     masks[0, :10, :10] = 1           # 100 px < area_thr
