@@ -17,11 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource
-from segrefiner.inference.semantic import (
-    boundary_shift,
-    check_change_gate,
-    keep_unsure_pixels,
-)
+from segrefiner.inference.semantic import check_change_gate, keep_unsure_pixels, sure_shift
 from segrefiner.utils.boxes import tight_boxes
 
 
@@ -100,9 +96,7 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
         if gate:  # the coarse mask lies inside its box: the box decides alone
             box = (slice(y1, y2), slice(x1, x2))
             out[i][box] = keep_unsure_pixels(pasted[0, 0], out[i][box], coarse[i][box],
-                                             None, cfg.change_confidence, cfg.accurate_shift,
-                                             None if shifts is None else shifts[i],
-                                             cfg.shift_confidence)
+                                             None, cfg, None if shifts is None else shifts[i])
     return out
 
 
@@ -140,9 +134,7 @@ def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tens
         probs, _ = diffusion.sample(denoiser, img_crops, mask_crops, steps, noise)
         shifts = None
         if cfg.accurate_shift is not None:  # at the model's resolution, before resampling
-            shifts = [boundary_shift(prob[0] >= 0.5, crop[0] >= 0.5, None
-                                     if cfg.shift_confidence is None else
-                                     (prob[0] - 0.5).abs() * 2 >= cfg.shift_confidence)
+            shifts = [sure_shift(prob[0], prob[0] >= 0.5, crop[0] >= 0.5, cfg.shift_confidence)
                       for prob, crop in zip(probs, mask_crops, strict=True)]
         out[chunk] = paste_back(probs, boxes, height, width, masks[chunk], cfg,
                                 shifts).to(torch.uint8)

@@ -24,11 +24,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource, StepCallback
+from segrefiner.diffusion.process import prediction_confidence
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
 PatchCallback = Callable[[int, int], None]  # (patches done, patches in all)
@@ -287,12 +289,18 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
         covered &= dilate_square(boundary, cfg.local_band)
     prob = prob_sum / count.clamp(min=1)
     refined = torch.where(covered, prob >= 0.5, global_mask)
-    return keep_unsure_pixels(prob, refined, keep, covered, cfg.change_confidence,
-                              cfg.accurate_shift,
-                              shift_confidence=cfg.shift_confidence).to(torch.uint8)
+    return keep_unsure_pixels(prob, refined, keep, covered, cfg).to(torch.uint8)
 
 
 # ------------------------------------------------------------------ leaving masks alone
+class ChangeGate(Protocol):
+    """The settings that leave accurate masks alone (SemanticTestCfg, InstanceTestCfg)."""
+
+    change_confidence: float | None
+    accurate_shift: tuple[float, float] | None
+    shift_confidence: float | None
+
+
 def check_change_gate(change_confidence: float | None,
                       accurate_shift: tuple[float, float] | None,
                       shift_confidence: float | None = None) -> None:
@@ -334,47 +342,55 @@ def change_confidence_for(change_confidence: float | None,
     return (change_confidence or 0.0) * share
 
 
+def sure_shift(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
+               shift_confidence: float | None, region: torch.Tensor | None = None) -> float:
+    """:func:`boundary_shift` of ``refined`` from ``coarse`` counting only the changes whose
+    confidence (:func:`prediction_confidence` of the (H, W) ``prob``) is at least
+    ``shift_confidence`` (None: every change); outside ``region`` every change counts."""
+    if shift_confidence is None:
+        return boundary_shift(refined, coarse)
+    counted = prediction_confidence(prob) >= shift_confidence
+    if region is not None:
+        counted |= ~region
+    return boundary_shift(refined, coarse, counted)
+
+
 def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
-                       region: torch.Tensor | None, change_confidence: float | None,
-                       accurate_shift: tuple[float, float] | None,
-                       shift: float | None = None,
-                       shift_confidence: float | None = None) -> torch.Tensor:
+                       region: torch.Tensor | None, gate: ChangeGate,
+                       shift: float | None = None) -> torch.Tensor:
     """``refined`` with the pixels of ``region`` (None: all) where the model is less sure
     than :func:`change_confidence_for` asks set back to ``coarse``; ``coarse`` itself
     where it asks for no change at all.
 
     prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
-    region: (H, W) bool; shift: the refinement's :func:`boundary_shift` if measured
-    elsewhere (None: ``refined``'s from ``coarse``, counting with ``shift_confidence``
-    only the changes at least that sure; outside ``region`` every change counts).
-    Returns (H, W) bool.
+    region: (H, W) bool; shift: the refinement's boundary shift if measured elsewhere
+    (None: :func:`sure_shift` of ``refined`` from ``coarse``). Returns (H, W) bool.
     """
-    if change_confidence is None and accurate_shift is None:
+    if gate.change_confidence is None and gate.accurate_shift is None:
         return refined  # the default: no mask boundary to compute
-    confidence = (prob - 0.5).abs() * 2
     if shift is None:
-        counted = None if shift_confidence is None else confidence >= shift_confidence
-        if counted is not None and region is not None:
-            counted |= ~region
-        shift = boundary_shift(refined, coarse, counted)
-    needed = change_confidence_for(change_confidence, accurate_shift, shift)
+        shift = sure_shift(prob, refined, coarse, gate.shift_confidence, region)
+    needed = change_confidence_for(gate.change_confidence, gate.accurate_shift, shift)
     if needed == math.inf:
         return coarse
     if needed <= 0:
         return refined
-    unsure = confidence < needed
+    unsure = prediction_confidence(prob) < needed
     if region is not None:
         unsure &= region
     return torch.where(unsure, coarse, refined)
 
 
 def keep_accurate_input(refined: torch.Tensor, coarse: torch.Tensor,
-                        cfg: SemanticTestCfg) -> torch.Tensor:
-    """The (H, W) bool ``refined`` of a pass without a local result, or ``coarse`` where
-    ``cfg.accurate_shift`` takes the input as accurate (:func:`keep_unsure_pixels` with
-    every pixel sure)."""
-    return keep_unsure_pixels(refined.float(), refined, coarse, None, cfg.change_confidence,
-                              cfg.accurate_shift, shift_confidence=cfg.shift_confidence)
+                        gate: ChangeGate) -> torch.Tensor:
+    """The (H, W) bool ``refined`` of a pass without a local result (no confidence: every
+    change counts), or ``coarse`` where ``gate.accurate_shift`` takes the input as
+    accurate."""
+    if gate.accurate_shift is None:
+        return refined
+    shift = boundary_shift(refined, coarse)
+    accurate = change_confidence_for(gate.change_confidence, gate.accurate_shift, shift)
+    return coarse if accurate == math.inf else refined
 
 
 def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
