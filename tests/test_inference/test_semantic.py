@@ -289,6 +289,26 @@ def test_keep_coarse_detail_keeps_the_input_where_the_global_pass_changed_nothin
     assert torch.equal(plain[:24, :24], expected[:24, :24])
 
 
+def test_accurate_shift_decides_on_a_global_pass_alone(small_model):
+    """Global pass only, cells it leaves unchanged keeping the input: FlipBlockDenoiser
+    turns the top-left 24x24 px foreground, 576 changed pixels over the 40x40 square's
+    boundary of 156 inner + 160 outer = 316 px, a shift of 1.82 px. accurate_shift with ``low``
+    above it returns the input, below it the global result."""
+    img = torch.randn(1, 3, 96, 96)
+    mask = torch.zeros(96, 96, dtype=torch.uint8)
+    mask[30:70, 30:70] = 1
+
+    def run(**settings):
+        return refine_semantic(FlipBlockDenoiser(), small_model.diffusion, img, mask,
+                               SemanticTestCfg(model_size=32, keep_coarse_detail=True,
+                                               **settings), local=False)
+
+    plain = run()
+    assert int((plain != mask).sum()) == 576 and int(mask_boundary(mask.bool()).sum()) == 316
+    assert torch.equal(run(accurate_shift=(1.85, 3.0)), mask)
+    assert torch.equal(run(accurate_shift=(1.75, 3.0)), plain)
+
+
 def test_global_size_by_hand():
     official = SemanticTestCfg(model_size=256)
     assert official.global_size(321, 481) == official.global_size(2160, 4096) == 256
