@@ -33,6 +33,7 @@ from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource, StepCallbac
 from segrefiner.diffusion.process import prediction_confidence
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
+BLENDS = ("mean", "tent")  # SemanticTestCfg.patch_blend
 PatchCallback = Callable[[int, int], None]  # (patches done, patches in all)
 
 
@@ -53,6 +54,9 @@ class SemanticTestCfg:
     cover_stride: int | None = None  # boundary cover grid; None: half the patch side
     unsure_patches: bool = True  # patches around unsure points (official); with
     # cover_boundary they may be left out: the cover reaches every boundary pixel anyway
+    patch_blend: str = "mean"  # how overlapping patches merge: 'mean' (official) or
+    # 'tent' (weights falling linearly from the patch centre to its edge, so each pixel
+    # follows the patches that see most context around it; see :func:`blend_weights`)
 
     global_downsample: float | None = None  # None: the global pass at model_size
     global_max_size: int | None = None  # with global_downsample: its upper bound
@@ -73,6 +77,8 @@ class SemanticTestCfg:
         if self.global_resize not in ("nearest", "area"):
             raise ValueError(f"global_resize must be 'nearest' or 'area', "
                              f"got {self.global_resize!r}")
+        if self.patch_blend not in BLENDS:
+            raise ValueError(f"patch_blend must be 'mean' or 'tent', got {self.patch_blend!r}")
         check_change_gate(self.change_confidence, self.accurate_shift, self.shift_confidence)
 
     def global_size(self, height: int, width: int) -> int:
@@ -138,6 +144,41 @@ def patch_boxes(fine_prob: torch.Tensor, height: int, width: int,
     x1 = (cx - size // 2).clamp(min=0, max=width - size)
     y1 = (cy - size // 2).clamp(min=0, max=height - size)
     return torch.stack([x1, y1, x1 + size, y1 + size], dim=1), scores
+
+
+def blend_weights(size: int, blend: str, device: torch.device | None = None) -> torch.Tensor:
+    """(size, size) float32 weights of a local patch's pixels when overlapping patches are
+    merged: all 1 for 'mean'; for 'tent' the product of two 1-D tents, ``min(i + 1/2,
+    size - i - 1/2) / (size / 2)`` for row / column i, 1 at the centre, ``1 / size`` at
+    the edge pixels."""
+    if blend == "mean":
+        return torch.ones((size, size), dtype=torch.float32, device=device)
+    i = torch.arange(size, dtype=torch.float32, device=device) + 0.5
+    tent = torch.minimum(i, size - i) / (size / 2)
+    return tent[:, None] * tent[None, :]
+
+
+class PatchMerge:
+    """Merges square patch probabilities into an (H, W) map, each patch weighted by
+    :func:`blend_weights` (``blend``: 'mean' or 'tent')."""
+
+    def __init__(self, height: int, width: int, size: int, blend: str,
+                 device: torch.device | None = None) -> None:
+        self.prob_sum = torch.zeros((height, width), dtype=torch.float32, device=device)
+        self.weight_sum = torch.zeros((height, width), dtype=torch.float32, device=device)
+        self.weights = blend_weights(size, blend, device)
+
+    def add(self, box: list[int], prob: torch.Tensor) -> None:
+        """box: ``x1, y1, x2, y2`` of the patch side; prob: (size, size) float32."""
+        x1, y1, x2, y2 = box
+        self.prob_sum[y1:y2, x1:x2] += self.weights * prob
+        self.weight_sum[y1:y2, x1:x2] += self.weights
+
+    def result(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(H, W) weighted mean probability (0 where no patch lies) and (H, W) bool: where
+        a patch lies."""
+        covered = self.weight_sum > 0
+        return self.prob_sum / torch.where(covered, self.weight_sum, 1.0), covered
 
 
 def mask_boundary(mask: torch.Tensor) -> torch.Tensor:
@@ -250,7 +291,7 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                coarse_mask: torch.Tensor | None = None) -> torch.Tensor:
     """Full-resolution patches (side ``patch_size``, default ``model_size``) where the
     global pass was unsure (and, with ``cover_boundary``, along its whole boundary),
-    refined at one step and averaged.
+    refined at one step and averaged (``patch_blend``: plain or tent-weighted).
 
     img: (1, 3, H, W) normalised, H and W >= the patch side; global_mask: (H, W) bool;
     fine_prob: (S, S) from :func:`global_pass`. ``on_patches(done, total)`` after each
@@ -267,8 +308,7 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
     keep = global_mask if coarse_mask is None else coarse_mask
     if len(boxes) == 0:
         return keep_accurate_input(global_mask, keep, cfg).to(torch.uint8)
-    prob_sum = torch.zeros((height, width), dtype=torch.float32, device=img.device)
-    count = torch.zeros((height, width), dtype=torch.float32, device=img.device)
+    merged = PatchMerge(height, width, cfg.local_size, cfg.patch_blend, img.device)
     step = (diffusion.local_steps() if cfg.local_step is None
             else diffusion.check_schedule([cfg.local_step]))
     done = 0
@@ -278,16 +318,14 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
         mask_patches = torch.stack(
             [global_mask[y1:y2, x1:x2] for x1, y1, x2, y2 in coords])[:, None].to(img.dtype)
         probs, _ = diffusion.sample(denoiser, img_patches, mask_patches, step, noise)
-        for (x1, y1, x2, y2), prob in zip(coords, probs[:, 0].float(), strict=True):
-            prob_sum[y1:y2, x1:x2] += prob
-            count[y1:y2, x1:x2] += 1
+        for box, prob in zip(coords, probs[:, 0].float(), strict=True):
+            merged.add(box, prob)
         done += len(coords)
         if on_patches is not None:
             on_patches(done, len(boxes))
-    covered = count > 0
+    prob, covered = merged.result()
     if cfg.local_band is not None:
         covered &= dilate_square(boundary, cfg.local_band)
-    prob = prob_sum / count.clamp(min=1)
     refined = torch.where(covered, prob >= 0.5, global_mask)
     return keep_unsure_pixels(prob, refined, keep, covered, cfg).to(torch.uint8)
 

@@ -7,8 +7,9 @@
 # Its refinement departs from the official one (docs/model_zoo.md and docs/benchmarks.md
 # measure why): the global pass runs at the smallest multiple of 32 covering a quarter of
 # the image's longer side, between 128 and 256 px (global_downsample); 128 px
-# full-resolution patches on a 64 px grid cover the whole boundary of the global result
+# full-resolution patches on an 80 px grid cover the whole boundary of the global result
 # (patch_size, cover_stride, cover_boundary; no extra patches around unsure points),
+# merged with weights falling from each patch's centre to its edge (patch_blend='tent'),
 # run at the first step t = 5 (local_step; the official last step t = 0 mostly copies its
 # input) and change only pixels within 16 px of that boundary (local_band); cells the
 # global pass leaves unchanged keep the input's full-resolution pixels (keep_coarse_detail).
@@ -37,4 +38,4 @@ model = dict(
     test_cfg=dict(mode='semantic', model_size=256, fine_prob_thr=0.9, iou_thr=0.3,
                   batch_size=32, local_step=5, cover_boundary=True, local_band=16,
                   keep_coarse_detail=True, global_downsample=4, patch_size=128,
-                  cover_stride=64, unsure_patches=False))
+                  cover_stride=80, unsure_patches=False, patch_blend='tent'))

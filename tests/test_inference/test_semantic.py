@@ -10,7 +10,9 @@ from scipy import ndimage
 
 from segrefiner.diffusion import ReplayNoise
 from segrefiner.inference.semantic import (
+    PatchMerge,
     SemanticTestCfg,
+    blend_weights,
     boundary_boxes,
     boundary_shift,
     box_iou,
@@ -332,3 +334,27 @@ def test_boundary_cover_with_a_wider_stride_still_covers_the_boundary():
             covered[y1:y2, x1:x2] = True
         assert bool(covered[boundary].all())
     assert len(boundary_boxes(boundary, 128, 128)) < len(boundary_boxes(boundary, 128, 64))
+
+
+def test_blend_weights_by_hand():
+    """Side 4: the tent min(i + 1/2, 4 - i - 1/2) / 2 = 1/4, 3/4, 3/4, 1/4 in each axis."""
+    tent = torch.tensor([0.25, 0.75, 0.75, 0.25])
+    assert torch.equal(blend_weights(4, "tent"), tent[:, None] * tent[None, :])
+    assert torch.equal(blend_weights(4, "mean"), torch.ones(4, 4))
+    with pytest.raises(ValueError, match="patch_blend"):
+        SemanticTestCfg(patch_blend="max")
+
+
+def test_patch_merge_weights_overlapping_patches_by_hand():
+    """Patches of side 4 at x 0-3 (probability 1) and x 2-5 (probability 0) on a 4x7 map:
+    in their overlap, column 2 is A's third column (weight 3/4) and B's first (1/4), so
+    the tent gives 3/4 there and 1/4 in column 3, the mean 1/2 in both; column 6 lies
+    in no patch."""
+    expected = {"tent": [1, 1, 0.75, 0.25, 0, 0, 0], "mean": [1, 1, 0.5, 0.5, 0, 0, 0]}
+    for blend, row in expected.items():
+        merge = PatchMerge(4, 7, 4, blend)
+        merge.add([0, 0, 4, 4], torch.ones(4, 4))
+        merge.add([2, 0, 6, 4], torch.zeros(4, 4))
+        prob, covered = merge.result()
+        assert torch.equal(prob, torch.tensor(row).expand(4, 7)), blend
+        assert torch.equal(covered, (torch.arange(7) < 6).expand(4, 7))
