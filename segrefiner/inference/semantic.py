@@ -149,8 +149,8 @@ def patch_boxes(fine_prob: torch.Tensor, height: int, width: int,
 def blend_weights(size: int, blend: str, device: torch.device | None = None) -> torch.Tensor:
     """(size, size) float32 weights of a local patch's pixels when overlapping patches are
     merged: all 1 for 'mean'; for 'tent' the product of two 1-D tents, ``min(i + 1/2,
-    size - i - 1/2) / (size / 2)`` for row / column i, 1 at the centre, ``1 / size`` at
-    the edge pixels."""
+    size - i - 1/2) / (size / 2)`` for row / column i: ``1 - 1 / size`` at the two
+    central rows / columns of an even side, ``1 / size`` at the edge ones."""
     if blend == "mean":
         return torch.ones((size, size), dtype=torch.float32, device=device)
     i = torch.arange(size, dtype=torch.float32, device=device) + 0.5
@@ -169,7 +169,7 @@ class PatchMerge:
         self.weights = blend_weights(size, blend, device)
 
     def add(self, box: list[int], prob: torch.Tensor) -> None:
-        """box: ``x1, y1, x2, y2`` of the patch side; prob: (size, size) float32."""
+        """box: ``x1, y1, x2, y2``, a square of side ``size``; prob: (size, size) float32."""
         x1, y1, x2, y2 = box
         self.prob_sum[y1:y2, x1:x2] += self.weights * prob
         self.weight_sum[y1:y2, x1:x2] += self.weights
