@@ -82,8 +82,7 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
     whole. ``shifts``: each result's boundary shift measured elsewhere (None: in the box,
     pasted against ``coarse``).
     """
-    gate = (cfg is not None and coarse is not None
-            and (cfg.change_confidence is not None or cfg.accurate_shift is not None))
+    gate = cfg is not None and coarse is not None  # keep_unsure_pixels: what cfg asks
     out = torch.zeros((probs.shape[0], height, width), dtype=torch.bool, device=probs.device)
     for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
         ys = (torch.arange(y1, y2, device=probs.device, dtype=torch.float32) + 0.5 - y1) / (y2 - y1)
