@@ -78,7 +78,7 @@ class SemanticTestCfg:
             raise ValueError(f"global_resize must be 'nearest' or 'area', "
                              f"got {self.global_resize!r}")
         if self.patch_blend not in BLENDS:
-            raise ValueError(f"patch_blend must be 'mean' or 'tent', got {self.patch_blend!r}")
+            raise ValueError(f"patch_blend must be one of {BLENDS}, got {self.patch_blend!r}")
         check_change_gate(self.change_confidence, self.accurate_shift, self.shift_confidence)
 
     def global_size(self, height: int, width: int) -> int:
