@@ -33,6 +33,7 @@ from segrefiner.datasets.io import (
     read_image,
     read_mask,
 )
+from segrefiner.diffusion.process import prediction_confidence
 from segrefiner.inference.semantic import MIN_FOREGROUND_PIXELS, dilate_square, mask_boundary
 from segrefiner.model_zoo import BUNDLED_CHECKPOINT, BUNDLED_CONFIG
 from segrefiner.models.crm import CRM
@@ -126,7 +127,7 @@ def boundary_confidence(prob: torch.Tensor, band: int = CONFIDENCE_BAND) -> floa
     prob = prob.float()
     boundary = mask_boundary(prob >= 0.5)
     region = dilate_square(boundary, band) if bool(boundary.any()) else torch.ones_like(boundary)
-    return float(((prob - 0.5).abs() * 2)[region].mean())
+    return float(prediction_confidence(prob)[region].mean())
 
 
 def check_diffusion_settings(model: SegRefiner, steps: int | None, model_size: int | None,
