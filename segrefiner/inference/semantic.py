@@ -252,7 +252,6 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
     return boxes[(fg > 0) & (fg < area)]
 
 
-
 def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                 mask: torch.Tensor, cfg: SemanticTestCfg, noise: NoiseSource | None = None,
                 on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
