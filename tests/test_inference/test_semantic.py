@@ -358,3 +358,41 @@ def test_patch_merge_weights_overlapping_patches_by_hand():
         prob, covered = merge.result()
         assert torch.equal(prob, torch.tensor(row).expand(4, 7)), blend
         assert torch.equal(covered, (torch.arange(7) < 6).expand(4, 7))
+
+
+class CopyThenLeftHalfDenoiser:
+    """Copies its input mask for the first ``copies`` calls (the global pass), then
+    predicts foreground in the left half of every patch and background in the right."""
+
+    def __init__(self, copies: int) -> None:
+        self.copies, self.calls = copies, 0
+
+    def __call__(self, x, t):
+        self.calls += 1
+        if self.calls <= self.copies:
+            return (x[:, 3:4] * 2 - 1) * 20
+        logits = torch.full_like(x[:, 3:4], -20.0)
+        logits[..., : x.shape[-1] // 2] = 20.0
+        return logits
+
+
+def test_the_local_pass_merges_patches_as_patch_blend_says(small_model):
+    """The input's boundary runs between columns 47 and 48 of a 96 px image; 32 px patches
+    on a 16 px grid lie at columns 24-55 (A) and 40-71 (B). Columns 40-55 are A's right
+    half (background) and B's left half (foreground): the mean makes them all foreground;
+    the tent follows the patch whose centre is nearer, A (centre 39.5/40) up to column 47
+    and B (56) from 48. Columns 37-39 (A only) are foreground, 56-58 (B only)
+    background; farther than local_band = 10 from the boundary the input stays."""
+    mask = torch.zeros(96, 96, dtype=torch.uint8)
+    mask[:, :48] = 1
+    expected = {"mean": mask.clone(), "tent": mask.clone()}
+    expected["mean"][:, 48:56] = 1
+    expected["tent"][:, 40:48] = 0
+    expected["tent"][:, 48:56] = 1
+    for blend, want in expected.items():
+        cfg = SemanticTestCfg(model_size=32, local_step=5, cover_boundary=True,
+                              unsure_patches=False, cover_stride=16, local_band=10,
+                              patch_blend=blend)
+        out = refine_semantic(CopyThenLeftHalfDenoiser(5), small_model.diffusion,
+                              torch.randn(1, 3, 96, 96), mask, cfg)
+        assert torch.equal(out, want), blend
