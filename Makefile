@@ -16,7 +16,7 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	$(PY) -m pip install -q "setuptools<81" wheel
 	$(PY) -m pip install -q $(TORCH)
 	$(PY) -m pip install -q -r requirements-dev.txt
-	$(PY) -m pip install -q --no-build-isolation -e ".[serve]"
+	$(PY) -m pip install -q --no-build-isolation -e ".[serve,openvino]"
 	touch $(STAMP)
 
 test: setup

@@ -6,7 +6,8 @@ Rows:
 - the default path: ``Refiner(config).refine`` of the bundled model on a real photo at
   0.15 MP, 2 MP and 4096x2160 (a fresh process each): denoiser passes, time per pass,
   total time and peak memory, for the bundled config and the denser local pass it had
-  before (``segrefiner_compact_dense.py``), exact and fast mode;
+  before (``segrefiner_compact_dense.py``), exact and fast mode, and (``--only
+  default-openvino``) the bundled config in fast mode with ``runtime='openvino'``;
 - CRM's refinement (``--only crm``) on the same images: the compact CRM and the released
   ResNet-50 size, time and peak memory (random weights);
 
@@ -22,7 +23,9 @@ contiguous tensors, the whole chunk of up to 32 crops (or patches) in one forwar
 device (identical outputs up to float rounding; the chunks and random draws are the
 official ones). "Fast" = what ``Refiner(fast=True)`` runs: exact + fp16 autocast on GPU,
 bf16 autocast on CPUs with bf16 kernels, fp32 on other CPUs (``machine.cpu_bf16_kernels``
-in the JSON). Random weights: speed does not depend on them.
+in the JSON). "fast+openvino" (CPU, where openvino is installed) = fast mode with the
+denoiser run by OpenVINO (``Refiner(fast=True, runtime='openvino')``). Random weights:
+speed does not depend on them.
 """
 from __future__ import annotations
 
@@ -49,8 +52,21 @@ LR_CONFIG = REPO / "configs/segrefiner/segrefiner_lr.py"
 COMPACT_CONFIG = REPO / "configs/segrefiner/segrefiner_compact.py"
 
 
+OPENVINO_MODE = "fast+openvino"  # fast mode with Refiner(runtime='openvino')
+
+
+def compared_modes(device: str) -> tuple[str, ...]:
+    """'official', 'exact', 'fast', and on a CPU with openvino installed the OpenVINO
+    runtime in fast mode."""
+    from segrefiner.inference.openvino_denoiser import openvino_installed
+
+    extra = (OPENVINO_MODE,) if device == "cpu" and openvino_installed() else ()
+    return ("official", "exact", "fast", *extra)
+
+
 def build(config: Path, device: str, mode: str):
-    """A SegRefiner set up the official way ('official') or segrefiner's ('exact'/'fast')."""
+    """A SegRefiner set up the official way ('official') or segrefiner's ('exact', 'fast',
+    'fast+openvino': the denoiser converted into a temporary cache folder)."""
     from segrefiner.registry import MODELS
 
     torch.manual_seed(0)
@@ -59,12 +75,18 @@ def build(config: Path, device: str, mode: str):
         model.test_cfg["micro_batch_size"] = 0
     else:
         model.prepare_for_refinement()
+    if mode == OPENVINO_MODE:
+        import tempfile
+
+        from segrefiner.inference.openvino_denoiser import OpenVINODenoiser
+        with tempfile.TemporaryDirectory() as cache:
+            model.runtime_denoiser = OpenVINODenoiser(model.denoise_model, Path(cache))
     return model
 
 
 def mode_dtype(device: str, mode: str) -> torch.dtype | None:
     """The autocast dtype of a mode: fast mode's as ``Refiner(fast=True)`` picks it."""
-    return fast_dtype(device) if mode == "fast" else None
+    return fast_dtype(device) if mode in ("fast", OPENVINO_MODE) else None
 
 
 def autocast(device: str, mode: str):
@@ -93,7 +115,7 @@ def timed(fn, device: str, repeat: int, warmup: bool = True) -> float:
 
 def bench_forward(device: str, batches: list[int], repeat: int) -> list[dict]:
     rows = []
-    for mode in ("official", "exact", "fast"):
+    for mode in compared_modes(device):
         model = build(LR_CONFIG, device, mode)
         denoiser = model.refining_denoiser()
         for batch in batches:
@@ -123,7 +145,7 @@ def synthetic_instances(n: int, height: int = 480, width: int = 640, seed: int =
 
 def bench_instances(device: str, counts: list[int], repeat: int) -> list[dict]:
     rows = []
-    for mode in ("official", "exact", "fast"):
+    for mode in compared_modes(device):
         model = build(LR_CONFIG, device, mode)
         warmed = False
         for n in counts:
@@ -208,21 +230,27 @@ def default_path_input(width: int, height: int) -> tuple[np.ndarray, np.ndarray]
     return image, cv2.dilate(gt, kernel).astype(bool)
 
 
-def default_path_child(device: str, config: str, fast: bool, width: int, height: int) -> None:
-    """Run in a fresh process: ``Refiner(config).refine`` of one image; print JSON."""
+def default_path_child(device: str, config: str, fast: bool, runtime: str, width: int,
+                       height: int) -> None:
+    """Run in a fresh process: ``Refiner(config, fast=fast, runtime=runtime).refine`` of
+    one image, after a warm-up call on a corner of it; print JSON."""
     from segrefiner.apis import Refiner
 
-    refiner = Refiner(config, None, device, fast=fast)
+    refiner = Refiner(config, None, device, fast=fast, runtime=runtime)
     image, coarse = default_path_input(width, height)
     refiner.refine(image[:300, :300], coarse[:300, :300])  # warm-up (kernels, allocator)
     passes = [0]
-    forward = refiner.model.denoise_model.forward
+    denoiser_of = refiner.model.refining_denoiser
 
-    def counted(x, t):
-        passes[0] += x.shape[0]
-        return forward(x, t)
+    def counted_denoiser():
+        denoiser = denoiser_of()
 
-    refiner.model.denoise_model.forward = counted
+        def counted(x, t):
+            passes[0] += x.shape[0]
+            return denoiser(x, t)
+        return counted
+
+    refiner.model.refining_denoiser = counted_denoiser
     start = time.perf_counter()
     refiner.refine(image, coarse)
     if device.startswith("cuda"):
@@ -233,15 +261,17 @@ def default_path_child(device: str, config: str, fast: bool, width: int, height:
                           / max(1, passes[0]), peak_rss_mb=peak_rss_mb(), peak_gpu_mb=gpu_mb)))
 
 
-def bench_default_path(device: str, fast: bool) -> list[dict]:
+def bench_default_path(device: str, fast: bool, runtime: str = "torch",
+                       presets: tuple[str, ...] = tuple(DEFAULT_PATH_PRESETS)) -> list[dict]:
     rows = []
+    label = " (fast" + (f", {runtime}" if runtime != "torch" else "") + ")" if fast else ""
     for case, width, height in DEFAULT_PATH_CASES:
-        for preset, config in DEFAULT_PATH_PRESETS.items():
+        for preset in presets:
+            config = DEFAULT_PATH_PRESETS[preset]
             out = subprocess.run([sys.executable, __file__, "--default-child", device,
-                                  str(config), str(int(fast)), str(width), str(height)],
-                                 capture_output=True, text=True, check=True)
-            rows.append(dict(task="Refiner().refine, bundled model" + (" (fast)" if fast
-                                                                      else ""),
+                                  str(config), str(int(fast)), runtime, str(width),
+                                  str(height)], capture_output=True, text=True, check=True)
+            rows.append(dict(task="Refiner().refine, bundled model" + label,
                              case=case, mode=preset,
                              **json.loads(out.stdout.strip().splitlines()[-1])))
     return rows
@@ -352,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fewer cases on CPU: N=1 and 4 instances, 2K only")
     parser.add_argument("--only", nargs="+",
                         choices=["forward", "instance", "hr", "train", "data", "default",
-                                 "default-fast", "crm"],
+                                 "default-fast", "default-openvino", "crm"],
                         help="run only these parts")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--instance-counts", type=int, nargs="+",
@@ -360,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hr-sizes", nargs="+", metavar="WxH",
                         help="image sizes of the high-resolution rows (default by --quick)")
     parser.add_argument("--hr-child", nargs=4, help=argparse.SUPPRESS)
-    parser.add_argument("--default-child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--default-child", nargs=6, help=argparse.SUPPRESS)
     parser.add_argument("--crm-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.hr_child:
@@ -368,16 +398,16 @@ def main(argv: list[str] | None = None) -> int:
         hr_child(device, mode, int(width), int(height))
         return 0
     if args.default_child:
-        device, config, fast, width, height = args.default_child
-        default_path_child(device, config, fast == "1", int(width), int(height))
+        device, config, fast, runtime, width, height = args.default_child
+        default_path_child(device, config, fast == "1", runtime, int(width), int(height))
         return 0
     if args.crm_child:
         device, config, width, height = args.crm_child
         crm_child(device, config, int(width), int(height))
         return 0
     gpu = args.device.startswith("cuda")
-    parts = set(args.only or ["default", "default-fast", "forward", "instance", "hr", "train",
-                              "data"])
+    parts = set(args.only or ["default", "default-fast", "default-openvino", "forward",
+                              "instance", "hr", "train", "data"])
     rows: list[dict] = []
     info = machine()
     print(json.dumps(info))
@@ -385,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_default_path(args.device, fast=False)
     if "default-fast" in parts:
         rows += bench_default_path(args.device, fast=True)
+    if "default-openvino" in parts and OPENVINO_MODE in compared_modes(args.device):
+        rows += bench_default_path(args.device, fast=True, runtime="openvino",
+                                   presets=("default",))
     if "crm" in parts:
         rows += bench_crm(args.device)
     if "forward" in parts:

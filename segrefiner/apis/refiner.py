@@ -34,12 +34,18 @@ from segrefiner.datasets.io import (
     read_mask,
 )
 from segrefiner.diffusion.process import prediction_confidence
+from segrefiner.inference.openvino_denoiser import (
+    NO_OPENVINO,
+    OpenVINODenoiser,
+    openvino_installed,
+)
 from segrefiner.inference.semantic import MIN_FOREGROUND_PIXELS, dilate_square, mask_boundary
 from segrefiner.model_zoo import BUNDLED_CHECKPOINT, BUNDLED_CONFIG
 from segrefiner.models.crm import CRM
 from segrefiner.models.segrefiner import SegRefiner
 from segrefiner.modes import SEMANTIC
 from segrefiner.registry import MODELS
+from segrefiner.runtimes import OPENVINO, RUNTIMES, TORCH
 from segrefiner.utils.checkpoint import check_checkpoint_file, load_weights
 from segrefiner.utils.config import read_config
 from segrefiner.utils.device import resolve_device
@@ -159,6 +165,10 @@ class Refiner:
         batch_size: crops / patches per sampler chunk (default the config's).
         fast: opt-in lower precision (fp16 autocast on GPU, bf16 on CPUs with bf16
             kernels; fp32 with a warning on other CPUs, where bf16 would be slower).
+        runtime: what runs SegRefiner's denoiser: 'torch' (default) or 'openvino' (CPU
+            only, ``pip install openvino``; bf16 in fast mode, f32 otherwise; where
+            openvino is not installed, torch with a warning). See
+            :mod:`segrefiner.inference.openvino_denoiser`.
         seed: seed of the sampling noise (None: torch's global generator).
         passes: ``refine`` runs this many times, each pass refining the last one's result
             (default 1, the published method; 2 sharpens boundaries of rough masks and
@@ -170,9 +180,11 @@ class Refiner:
     def __init__(self, config: str | Path | None = None, checkpoint: str | Path | None = None,
                  device: str = "cpu", *, steps: int | None = None, model_size: int | None = None,
                  batch_size: int | None = None, fast: bool = False, seed: int | None = 0,
-                 passes: int = 1, progress: bool = False,
+                 passes: int = 1, progress: bool = False, runtime: str = TORCH,
                  trust_checkpoint: bool = False) -> None:
         check_whole("passes", passes)
+        if runtime not in RUNTIMES:
+            raise UserError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
         config = Path(config) if config else DEFAULT_CONFIG
         checkpoint = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
         # Everything that can be checked cheaply is checked before the model is built.
@@ -198,6 +210,7 @@ class Refiner:
                                 "with it (--checkpoint)") from None
             raise
         self.model = model.to(self.device).prepare_for_refinement()
+        self.runtime = self._use_runtime(runtime, config)
         overrides = dict(steps=steps, model_size=model_size, batch_size=batch_size)
         self.model.test_cfg.update({k: v for k, v in overrides.items() if v is not None})
         if batch_size is not None:
@@ -227,6 +240,22 @@ class Refiner:
         return fast_dtype(self.device) if self._fast else None
 
     # ------------------------------------------------------------------ helpers
+    def _use_runtime(self, runtime: str, config: Path) -> str:
+        """Set the model's denoiser runtime; returns the runtime that runs it."""
+        if runtime == TORCH:
+            return runtime
+        if not isinstance(self.model, SegRefiner):
+            raise UserError(f"{config}: runtime {runtime} runs SegRefiner's denoiser; "
+                            f"{type(self.model).__name__} runs with torch")
+        if self.device.type != "cpu":
+            raise UserError(f"runtime {runtime} runs on the CPU, not {self.device}")
+        if not openvino_installed():
+            warnings.warn(NO_OPENVINO, stacklevel=3)
+            return TORCH
+        assert runtime == OPENVINO
+        self.model.runtime_denoiser = OpenVINODenoiser(self.model.denoise_model)
+        return runtime
+
     def _autocast(self):
         return autocast(self.device, self.autocast_dtype)
 

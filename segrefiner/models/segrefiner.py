@@ -90,6 +90,9 @@ class SegRefiner(RefinerModel):
             raise ValueError("train_cfg.coarse_end_prob must be in [0, 1], "
                              f"got {self.coarse_end_prob}")
         self.noise: NoiseSource = TorchNoise()
+        # Another runtime's denoiser (e.g. OpenVINODenoiser) that refinement calls instead
+        # of denoise_model; None: torch. Training always uses denoise_model.
+        self.runtime_denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ entry
     def tensor(self, inputs: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -161,11 +164,12 @@ class SegRefiner(RefinerModel):
         return len(self.semantic_cfg().global_steps or self.diffusion.global_steps())
 
     def refining_denoiser(self) -> MicroBatchDenoiser:
-        """The denoiser as refinement calls it: in micro-batches of ``micro_batch_size``."""
+        """The denoiser as refinement calls it (``runtime_denoiser`` where set, else
+        ``denoise_model``): in micro-batches of ``micro_batch_size``."""
         size = self.test_cfg.get("micro_batch_size")
         if size is None:
             size = default_forward_batch(next(self.denoise_model.parameters()).device)
-        return MicroBatchDenoiser(self.denoise_model, size)
+        return MicroBatchDenoiser(self.runtime_denoiser or self.denoise_model, size)
 
     def instance_cfg(self) -> InstanceTestCfg:
         return InstanceTestCfg(**test_settings(self.test_cfg, InstanceTestCfg.__dataclass_fields__))

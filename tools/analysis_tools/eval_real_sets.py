@@ -5,7 +5,8 @@
         [--coarse auto|mask-head|box-grabcut] [--config C --checkpoint K]
         [--crm-config C --crm-checkpoint K]
         [--test-cfg K=V ...] [--diffusion K=V ...]
-        [--seed S] [--sampling-seed S] [--passes N] [--limit N] [--json-out F]
+        [--seed S] [--sampling-seed S] [--passes N] [--runtime torch|openvino]
+        [--limit N] [--json-out F]
         [--save-dir DIR]
 
 grabcut / berkeley: coarse masks made from the accurate ones by the LR perturbation,
@@ -52,6 +53,7 @@ from segrefiner.evaluation.functional.summary import iou_mba_record, summarize_i
 from segrefiner.evaluation.report import report
 from segrefiner.model_zoo import CRM_CHECKPOINT, CRM_CONFIG
 from segrefiner.modes import INSTANCE, SEMANTIC
+from segrefiner.runtimes import RUNTIMES, TORCH
 from segrefiner.utils.config import read_config
 from segrefiner.utils.errors import UserError, run_cli
 from segrefiner.utils.io import write_bytes_atomic
@@ -133,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seed of the coarse masks (perturbation, box-grabcut)")
     parser.add_argument("--sampling-seed", type=int, default=0,
                         help="seed of segrefiner's sampling noise (Refiner(seed=...))")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=TORCH,
+                        help="what runs segrefiner's denoiser (Refiner(runtime=...))")
     parser.add_argument("--passes", type=int, default=1,
                         help="segrefiner passes per image (Refiner(passes=...))")
     parser.add_argument("--coarse", choices=COARSE_KINDS, default="auto",
@@ -157,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if {"segrefiner", "segrefiner_fast"} & set(args.methods):
         from segrefiner.apis import Refiner
         refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed,
-                          passes=args.passes)
+                          passes=args.passes, runtime=args.runtime)
         refiner.model.test_cfg.update(args.test_cfg)
         if args.diffusion:
             refiner.model.diffusion = overridden_process(refiner.config_path, args.diffusion)
