@@ -3,11 +3,13 @@
 An optional runtime (``pip install openvino``), never needed for the exact path. The
 torch denoiser is converted once (about 4 s for the bundled model) and kept as OpenVINO
 IR in the cache folder (:func:`cache_root`), keyed by the weights, so later processes
-read it in a tenth of a second; each input shape is compiled once per precision (about
-0.6 s). The precision follows torch's autocast, as a torch module's would: under CPU
-bf16 autocast (fast mode) OpenVINO runs bf16, otherwise f32. On a 2-core AVX-512 CPU a
-128 px pass of the bundled model takes about 20 ms in OpenVINO bf16 against 35 ms in
-torch bf16 (docs/benchmarks.md); in f32 OpenVINO is slower than torch.
+read it in a tenth of a second. It is compiled for any input shape once per precision
+(about 1 s), and for each shape used often (the local pass's patches) once more, a little
+faster per call (about 0.6 s). The precision follows torch's autocast, as a torch
+module's would: under CPU bf16 autocast (fast mode) OpenVINO runs bf16, otherwise f32.
+On a 2-core AVX-512 CPU a 128 px pass of the bundled model takes about 20 ms in OpenVINO
+bf16 against 35 ms in torch bf16 (docs/benchmarks.md); in f32 OpenVINO is slower than
+torch.
 """
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ NO_OPENVINO = ("runtime openvino: openvino is not installed (pip install openvin
                "running the denoiser with torch")
 PRECISIONS = ("f32", "bf16")
 EXAMPLE_SIZE = 128  # px, the traced example input (shapes stay free)
+# A shape gets a model of its own (about 10 % faster per call than the any-shape model,
+# 0.6 s to compile) from its call after this many: more than one diffusion pass's steps
+# (a global pass at a size of its own stays on the any-shape model).
+STATIC_AFTER = 6
 
 
 def openvino_installed() -> bool:
@@ -80,7 +86,8 @@ class OpenVINODenoiser:
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root() / "openvino"
         self.converted = False  # True when this instance converted (no cached IR found)
         self.model = self._cached_model(denoiser, ov)
-        self.compiled: dict[tuple, object] = {}
+        self.compiled: dict[tuple, object] = {}  # (shape or None: any, precision) ->
+        self.calls: dict[tuple, int] = {}  # calls per (shape, precision) not yet compiled
 
     def _cached_model(self, denoiser: nn.Module, ov):
         path = self.cache_dir / weights_key(denoiser, ov.__version__) / "model.xml"
@@ -117,15 +124,28 @@ class OpenVINODenoiser:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def _compile(self, shape: tuple[int, ...] | None, precision: str):
+        model = self.model
+        if shape is not None:
+            model = model.clone()
+            model.reshape({0: list(shape), 1: [shape[0]]})
+        return self.core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": precision,
+                                                      "INFERENCE_NUM_THREADS": self.threads,
+                                                      "PERFORMANCE_HINT": "LATENCY"})
+
     def _compiled(self, shape: tuple[int, ...], precision: str):
+        """The model compiled for ``shape`` once it has been asked for ``STATIC_AFTER``
+        times (local patches), before that the one compiled for any shape (a global pass's
+        few steps at a size each image picks anew)."""
         key = (shape, precision)
         if key not in self.compiled:
-            model = self.model.clone()
-            model.reshape({0: list(shape), 1: [shape[0]]})
-            self.compiled[key] = self.core.compile_model(
-                model, "CPU", {"INFERENCE_PRECISION_HINT": precision,
-                               "INFERENCE_NUM_THREADS": self.threads,
-                               "PERFORMANCE_HINT": "LATENCY"})
+            self.calls[key] = self.calls.get(key, 0) + 1
+            if self.calls[key] <= STATIC_AFTER:
+                any_shape = (None, precision)
+                if any_shape not in self.compiled:
+                    self.compiled[any_shape] = self._compile(None, precision)
+                return self.compiled[any_shape]
+            self.compiled[key] = self._compile(shape, precision)
         return self.compiled[key]
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

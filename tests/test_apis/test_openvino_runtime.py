@@ -16,6 +16,7 @@ from segrefiner.cli import main as cli_main
 from segrefiner.datasets.io import read_image, read_mask
 from segrefiner.inference.openvino_denoiser import (
     NO_OPENVINO,
+    STATIC_AFTER,
     OpenVINODenoiser,
     autocast_precision,
     weights_key,
@@ -71,7 +72,18 @@ def test_f32_gives_the_torch_denoiser_values_at_any_shape(denoiser, converted):
         assert got.shape == expected.shape == (batch, 1, height, width)
         assert got.dtype == torch.float32
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
-    assert sorted(runtime.compiled) == [((1, 4, 64, 64), "f32"), ((2, 4, 32, 96), "f32")]
+    assert list(runtime.compiled) == [(None, "f32")]  # shapes seen once: the any-shape model
+
+
+def test_a_shape_used_often_gets_a_model_of_its_own(denoiser, converted):
+    runtime = OpenVINODenoiser(denoiser, cache_dir=converted.cache_dir)
+    x, t = inputs(1, 32, 32, seed=1)
+    with torch.no_grad():
+        expected = denoiser(x, t)
+    for call in range(1, STATIC_AFTER + 2):
+        torch.testing.assert_close(runtime(x, t), expected, rtol=1e-4, atol=1e-4)
+        assert (((1, 4, 32, 32), "f32") in runtime.compiled) == (call > STATIC_AFTER)
+    assert sorted(runtime.compiled, key=str) == [((1, 4, 32, 32), "f32"), (None, "f32")]
 
 
 def test_precision_follows_cpu_autocast(denoiser, converted):
@@ -80,14 +92,13 @@ def test_precision_follows_cpu_autocast(denoiser, converted):
         assert autocast_precision() == "bf16"
     with torch.autocast("cpu", dtype=torch.float16):
         assert autocast_precision() == "f32"
-    runtime = converted
+    runtime = OpenVINODenoiser(denoiser, cache_dir=converted.cache_dir)
     x, t = inputs(1, 48, 48)
     with torch.no_grad():
         expected = denoiser(x, t)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         low = runtime(x, t)
-    assert ((1, 4, 48, 48), "bf16") in runtime.compiled
-    assert ((1, 4, 48, 48), "f32") not in runtime.compiled
+    assert list(runtime.compiled) == [(None, "bf16")]
     assert low.dtype == torch.float32
     # bf16 keeps 8 bits of mantissa: the logits agree to a few percent of their range.
     assert float((low - expected).abs().max()) < 0.05 * float(expected.abs().max()) + 0.05
