@@ -26,7 +26,6 @@ from torch import nn
 
 NO_OPENVINO = ("runtime openvino: openvino is not installed (pip install openvino); "
                "running the denoiser with torch")
-PRECISIONS = ("f32", "bf16")
 EXAMPLE_SIZE = 128  # px, the traced example input (shapes stay free)
 # A shape gets a model of its own (about 10 % faster per call than the any-shape model,
 # 0.6 s to compile) from its call after this many: more than one diffusion pass's steps
