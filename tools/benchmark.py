@@ -43,7 +43,9 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from segrefiner.inference.openvino_denoiser import openvino_installed
 from segrefiner.modes import SEMANTIC
+from segrefiner.runtimes import OPENVINO, TORCH
 from segrefiner.utils.precision import autocast as precision_autocast
 from segrefiner.utils.precision import cpu_has_bf16_kernels, fast_dtype
 
@@ -58,8 +60,6 @@ OPENVINO_MODE = "fast+openvino"  # fast mode with Refiner(runtime='openvino')
 def compared_modes(device: str) -> tuple[str, ...]:
     """'official', 'exact', 'fast', and on a CPU with openvino installed the OpenVINO
     runtime in fast mode."""
-    from segrefiner.inference.openvino_denoiser import openvino_installed
-
     extra = (OPENVINO_MODE,) if device == "cpu" and openvino_installed() else ()
     return ("official", "exact", "fast", *extra)
 
@@ -267,10 +267,11 @@ def default_path_child(device: str, config: str, fast: bool, runtime: str, width
                           / max(1, passes[0]), peak_rss_mb=peak_rss_mb(), peak_gpu_mb=gpu_mb)))
 
 
-def bench_default_path(device: str, fast: bool, runtime: str = "torch",
+def bench_default_path(device: str, fast: bool, runtime: str = TORCH,
                        presets: tuple[str, ...] = tuple(DEFAULT_PATH_PRESETS)) -> list[dict]:
     rows = []
-    label = " (fast" + (f", {runtime}" if runtime != "torch" else "") + ")" if fast else ""
+    notes = (["fast"] if fast else []) + ([runtime] if runtime != TORCH else [])
+    label = f" ({', '.join(notes)})" if notes else ""
     for case, width, height in DEFAULT_PATH_CASES:
         for preset in presets:
             config = DEFAULT_PATH_PRESETS[preset]
@@ -370,6 +371,9 @@ def machine() -> dict:
                 cpu_bf16_kernels=cpu_has_bf16_kernels())
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()
+    if openvino_installed():
+        from importlib.metadata import version
+        info["openvino"] = version("openvino")
     return info
 
 
@@ -422,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     if "default-fast" in parts:
         rows += bench_default_path(args.device, fast=True)
     if "default-openvino" in parts and OPENVINO_MODE in compared_modes(args.device):
-        rows += bench_default_path(args.device, fast=True, runtime="openvino",
+        rows += bench_default_path(args.device, fast=True, runtime=OPENVINO,
                                    presets=("default",))
     if "crm" in parts:
         rows += bench_crm(args.device)
