@@ -9,6 +9,7 @@ import torch
 from helpers import FIXTURES, REPO
 from mmengine.config import Config
 
+from segrefiner.datasets.io import read_image, read_mask
 from segrefiner.registry import MODELS
 
 TINY_SEMANTIC = REPO / "configs/segrefiner/segrefiner_tiny_big.py"
@@ -34,3 +35,9 @@ def pair(tmp_path):
     shutil.copy(BIG / f"{NAME}_im.jpg", image)
     shutil.copy(BIG / f"{NAME}_seg.png", coarse)
     return image, coarse
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The BIG-fixture image (H, W, 3) uint8 and its coarse mask (H, W) bool, as arrays."""
+    return (read_image(BIG / f"{NAME}_im.jpg"), read_mask(BIG / f"{NAME}_seg.png"))

@@ -7,13 +7,13 @@ import shutil
 
 import pytest
 import torch
-from helpers import FIXTURES, REPO
+from helpers import REPO
 from mmengine.config import Config
 
 from segrefiner.apis import Refiner
 from segrefiner.apis import refiner as refiner_module
 from segrefiner.cli import main as cli_main
-from segrefiner.datasets.io import read_image, read_mask
+from segrefiner.datasets.io import read_mask
 from segrefiner.inference.openvino_denoiser import (
     NO_OPENVINO,
     STATIC_AFTER,
@@ -151,12 +151,6 @@ def test_an_unwritable_cache_folder_only_costs_the_conversion(denoiser, tmp_path
     with torch.no_grad():
         torch.testing.assert_close(runtime(x, t), denoiser(x, t), rtol=1e-4, atol=1e-4)
     assert blocked.read_text().startswith("a file")
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return (read_image(FIXTURES / "big" / f"{NAME}_im.jpg"),
-            read_mask(FIXTURES / "big" / f"{NAME}_seg.png"))
 
 
 def test_refiner_runtime_openvino_refines_as_torch_does(converted, tiny_checkpoint, sample):

@@ -5,13 +5,11 @@ import numpy as np
 import pytest
 import torch
 from conftest import TINY_INSTANCE, TINY_SEMANTIC
-from helpers import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segrefiner.apis import Refiner
 from segrefiner.apis.refiner import check_image, check_masks
-from segrefiner.datasets.io import read_image, read_mask
 from segrefiner.utils import precision
 from segrefiner.utils.errors import UserError
 
@@ -21,13 +19,6 @@ NAME = "grabcut_106024"
 @pytest.fixture(scope="module")
 def refiner(tiny_checkpoint):
     return Refiner(TINY_SEMANTIC, tiny_checkpoint)
-
-
-@pytest.fixture(scope="module")
-def sample():
-    image = read_image(FIXTURES / "big" / f"{NAME}_im.jpg")
-    coarse = read_mask(FIXTURES / "big" / f"{NAME}_seg.png")
-    return image, coarse
 
 
 def test_refine_returns_a_binary_mask_of_the_input_size(refiner, sample):
