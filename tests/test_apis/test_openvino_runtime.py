@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 import torch
-from helpers import REPO
+from conftest import TINY_SEMANTIC
 from mmengine.config import Config
 
 from segrefiner.apis import Refiner
@@ -24,9 +24,6 @@ from segrefiner.inference.openvino_denoiser import (
 from segrefiner.model_zoo import CRM_CHECKPOINT, CRM_CONFIG
 from segrefiner.registry import MODELS
 from segrefiner.utils.errors import UserError
-
-TINY_SEMANTIC = REPO / "configs/segrefiner/segrefiner_tiny_big.py"
-NAME = "grabcut_106024"
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,6 @@ from segrefiner.apis.refiner import check_image, check_masks
 from segrefiner.utils import precision
 from segrefiner.utils.errors import UserError
 
-NAME = "grabcut_106024"
-
 
 @pytest.fixture(scope="module")
 def refiner(tiny_checkpoint):
