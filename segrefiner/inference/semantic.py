@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -189,18 +191,12 @@ def mask_boundary(mask: torch.Tensor) -> torch.Tensor:
             | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre))
 
 
-def integral_image(mask: torch.Tensor) -> torch.Tensor:
-    """(H + 1, W + 1) int64 sums of the (H, W) mask over ``[:y, :x]`` (zero first row / col)."""
-    return F.pad(mask.long().cumsum(0).cumsum(1), (1, 0, 1, 0))
-
-
 def dilate_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """(H, W) bool: pixels with a True pixel of the (H, W) mask within ``radius`` in both
-    axes (a square window), in O(H W) with an integral image."""
-    size = 2 * radius + 1
-    sums = integral_image(F.pad(mask, (radius, radius, radius, radius)))
-    return (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size]
-            + sums[:-size, :-size]) > 0
+    """(H, W) bool: pixels with a True pixel of the (H, W) bool mask within ``radius`` in
+    both axes (a square window; OpenCV's dilation, a few ms at 4096x2160)."""
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    dilated = cv2.dilate(mask.to("cpu", torch.uint8).numpy(), kernel)
+    return torch.from_numpy(dilated).to(mask.device, torch.bool)
 
 
 def boundary_boxes(boundary: torch.Tensor, size: int, stride: int | None = None) -> torch.Tensor:
@@ -244,12 +240,10 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
                                                    device=boxes.device)])
     if len(boxes) == 0:
         return boxes
-    # Mixed crops: count foreground in each box with an integral image.
-    integral = integral_image(global_mask)
-    x1, y1, x2, y2 = boxes.unbind(dim=1)
-    fg = integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]
-    area = (x2 - x1) * (y2 - y1)
-    return boxes[(fg > 0) & (fg < area)]
+    # Mixed crops: neither all background nor all foreground.
+    mixed = [bool(crop.any()) and not bool(crop.all())
+             for crop in (global_mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes.tolist())]
+    return boxes[torch.tensor(mixed, dtype=torch.bool, device=boxes.device)]
 
 
 def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,

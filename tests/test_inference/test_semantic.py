@@ -62,6 +62,8 @@ def test_only_patches_with_both_classes_are_refined():
     fine[0, 0] = 0.0   # box at x 0..4: mixed
     fine[3, 3] = 0.0   # box at x 4..8: all background
     assert select_patches(mask, fine, cfg).tolist() == [[0, 0, 4, 4]]
+    mask[:, 4:] = True  # box at x 4..8: all foreground
+    assert select_patches(mask, fine, cfg).tolist() == [[0, 0, 4, 4]]
 
 
 def test_tiny_coarse_mask_gives_an_empty_result():
