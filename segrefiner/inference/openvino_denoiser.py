@@ -5,11 +5,13 @@ torch denoiser is converted once (about 4 s for the bundled model) and kept as O
 IR in the cache folder (:func:`cache_root`), keyed by the weights, so later processes
 read it in a tenth of a second. It is compiled for any input shape once per precision
 (about 1 s), and for each shape used often (the local pass's patches) once more, a little
-faster per call (about 0.6 s). The precision follows torch's autocast, as a torch
-module's would: under CPU bf16 autocast (fast mode) OpenVINO runs bf16, otherwise f32.
-On a 2-core AVX-512 CPU a 128 px pass of the bundled model takes about 20 ms in OpenVINO
-bf16 against 35 ms in torch bf16 (docs/benchmarks.md); in f32 OpenVINO is slower than
-torch.
+faster per call (about 0.5 s). A batch of such a shape (a chunk of patches or instance
+crops) runs as one request per thread side by side, each on one thread, which keeps the
+cores busier than both threads on one small input. The precision follows torch's
+autocast, as a torch module's would: under CPU bf16 autocast (fast mode) OpenVINO runs
+bf16, otherwise f32. On a 2-core AVX-512 CPU a 128 px pass of the bundled model takes
+about 20 ms in OpenVINO bf16 against 35 ms in torch bf16 (docs/benchmarks.md); in f32
+OpenVINO is slower than torch.
 """
 from __future__ import annotations
 
@@ -85,8 +87,9 @@ class OpenVINODenoiser:
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root() / "openvino"
         self.converted = False  # True when this instance converted (no cached IR found)
         self.model = self._cached_model(denoiser, ov)
-        self.compiled: dict[tuple, object] = {}  # (shape or None: any, precision) ->
-        self.calls: dict[tuple, int] = {}  # calls per (shape, precision) not yet compiled
+        # (sample shape or None: any, precision, streams) -> compiled model or queue
+        self.compiled: dict[tuple, object] = {}
+        self.calls: dict[tuple, int] = {}  # samples asked for per (sample shape, precision)
 
     def _cached_model(self, denoiser: nn.Module, ov):
         path = self.cache_dir / weights_key(denoiser, ov.__version__) / "model.xml"
@@ -123,32 +126,56 @@ class OpenVINODenoiser:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _compile(self, shape: tuple[int, ...] | None, precision: str):
+    def _compile(self, shape: tuple[int, ...] | None, precision: str, streams: int = 1):
+        """The model compiled for ``shape`` (None: any shape); with ``streams`` > 1 for
+        that many requests at once, one thread each, in an ``AsyncInferQueue``."""
+        import openvino as ov
+
         model = self.model
         if shape is not None:
             model = model.clone()
             model.reshape({0: list(shape), 1: [shape[0]]})
-        return self.core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": precision,
-                                                      "INFERENCE_NUM_THREADS": self.threads,
-                                                      "PERFORMANCE_HINT": "LATENCY"})
+        config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": self.threads,
+                  "PERFORMANCE_HINT": "LATENCY"}
+        if streams > 1:
+            config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=streams)
+            return ov.AsyncInferQueue(self.core.compile_model(model, "CPU", config), streams)
+        return self.core.compile_model(model, "CPU", config)
 
-    def _compiled(self, shape: tuple[int, ...], precision: str):
-        """The model compiled for ``shape`` once it has been asked for ``STATIC_AFTER``
-        times (local patches), before that the one compiled for any shape (a global pass's
-        few steps at a size each image picks anew)."""
-        key = (shape, precision)
+    def _compiled(self, sample_shape: tuple[int, ...], batch: int, precision: str):
+        """What runs a batch of ``batch`` samples of ``sample_shape`` (1, C, H, W): the
+        model compiled for any shape until that shape has been asked for more than
+        ``STATIC_AFTER`` samples (a global pass's few steps at a size each image picks
+        anew), then one compiled for it: for one sample at a time, or (a batch, more than
+        one thread) a queue of one-thread requests run side by side."""
+        key = (sample_shape, precision)
+        self.calls[key] = self.calls.get(key, 0) + batch
+        if self.calls[key] <= STATIC_AFTER:
+            key = (None, precision, 1)
+            if key not in self.compiled:
+                self.compiled[key] = self._compile(None, precision)
+            return self.compiled[key]
+        streams = self.threads if batch > 1 else 1
+        key = (sample_shape, precision, streams)
         if key not in self.compiled:
-            self.calls[key] = self.calls.get(key, 0) + 1
-            if self.calls[key] <= STATIC_AFTER:
-                any_shape = (None, precision)
-                if any_shape not in self.compiled:
-                    self.compiled[any_shape] = self._compile(None, precision)
-                return self.compiled[any_shape]
-            self.compiled[key] = self._compile(shape, precision)
+            self.compiled[key] = self._compile(sample_shape, precision, streams)
         return self.compiled[key]
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        compiled = self._compiled(tuple(x.shape), autocast_precision())
-        inputs = [np.ascontiguousarray(x.detach().float().cpu().numpy()),
-                  t.detach().to(torch.long).cpu().numpy()]
-        return torch.from_numpy(np.array(compiled(inputs)[0], dtype=np.float32))
+        x = np.ascontiguousarray(x.detach().float().cpu().numpy())
+        t = t.detach().to(torch.long).cpu().numpy()
+        from openvino import AsyncInferQueue
+
+        runner = self._compiled((1, *x.shape[1:]), len(x), autocast_precision())
+        if not isinstance(runner, AsyncInferQueue):
+            return torch.from_numpy(np.array(runner([x, t])[0], dtype=np.float32))
+        out: list[np.ndarray | None] = [None] * len(x)
+
+        def done(request, i: int) -> None:
+            out[i] = np.array(request.get_output_tensor(0).data, dtype=np.float32)
+
+        runner.set_callback(done)
+        for i in range(len(x)):
+            runner.start_async([x[i:i + 1], t[i:i + 1]], i)
+        runner.wait_all()
+        return torch.from_numpy(np.concatenate(out))
