@@ -8,4 +8,5 @@ _base_ = ['./segrefiner_compact.py']
 model = dict(
     test_cfg=dict(_delete_=True, mode='semantic', model_size=256, fine_prob_thr=0.9,
                   iou_thr=0.3, batch_size=32, local_step=5, cover_boundary=True,
-                  local_band=16, keep_coarse_detail=True))
+                  local_band=16, keep_coarse_detail=True),
+    fast_test_cfg=dict(_delete_=True))

@@ -63,6 +63,8 @@ class CRM(RefinerModel):
         test_cfg: ``mode`` ('semantic': the whole image, the default; 'instance': a crop
             around each instance), ``scales``, ``pad``, ``query_chunk``, ``max_feature_mb``
             (:class:`ContinuousTestCfg`), ``pad_width`` and ``area_thr`` (instance path).
+        fast_test_cfg: test_cfg entries the fast mode (``Refiner(fast=True)``) runs
+            instead of test_cfg's (default none).
         data_preprocessor: normalisation config (ImageNet mean / std).
     """
 
@@ -70,7 +72,8 @@ class CRM(RefinerModel):
                  with_layer4: bool = True, mlp_hidden: int = 32, mlp_depth: int = 4,
                  dropout: float = 0.5, loss_weights: dict | None = None,
                  test_cfg: dict | None = None, train_cfg: dict | None = None,
-                 data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
+                 data_preprocessor: dict | None = None, init_cfg: dict | None = None,
+                 fast_test_cfg: dict | None = None) -> None:
         preprocessor = MODELS.build(data_preprocessor or dict(type="RefinerDataPreprocessor"))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
         self.feats = CRMBackbone(base_width, blocks, with_layer4)
@@ -78,6 +81,7 @@ class CRM(RefinerModel):
         self.imnet = ImplicitMLP(self.aspp_.out_channels + 6, mlp_hidden, mlp_depth)
         self.loss_weights = {**CRM_LOSS_WEIGHTS, **(loss_weights or {})}
         self.test_cfg = dict(test_cfg or {})
+        self.fast_test_cfg = dict(fast_test_cfg or {})
         self.train_cfg = dict(train_cfg or {})
         self._init_weights()
 

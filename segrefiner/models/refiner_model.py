@@ -17,6 +17,7 @@ class RefinerModel(BaseModel):
 
     default_mode: str = SEMANTIC
     test_cfg: dict
+    fast_test_cfg: dict  # test_cfg entries the fast mode runs instead (may be empty)
 
     def forward(self, inputs, data_samples=None, mode: str = "tensor"):
         if mode == "loss":

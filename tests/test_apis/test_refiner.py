@@ -123,6 +123,33 @@ def test_fast_mode_on_a_cpu_without_bf16_kernels_warns_and_stays_exact(
     np.testing.assert_array_equal(fast_refiner.refine(image, coarse), exact)
 
 
+def test_fast_mode_runs_the_configs_fast_test_cfg(monkeypatch, tmp_path, tiny_checkpoint,
+                                                 sample):
+    # fp32 in both modes (no bf16 kernels), so the settings are the only difference.
+    monkeypatch.setattr(precision, "cpu_has_bf16_kernels", lambda: False)
+    fast_settings = dict(cover_boundary=True, cover_stride=24, patch_size=48, batch_size=5)
+    config = tmp_path / "tiny_fast.py"
+    config.write_text(f"_base_ = [{str(TINY_SEMANTIC)!r}]\n"
+                      f"model = dict(fast_test_cfg={fast_settings!r})\n")
+    image, coarse = sample
+    with pytest.warns(UserWarning, match="no bf16 kernels"):
+        fast = Refiner(config, tiny_checkpoint, fast=True, batch_size=3)
+    seen = []
+    refine_semantic = fast.model.refine_semantic
+    monkeypatch.setattr(fast.model, "refine_semantic", lambda *a, **k: (
+        seen.append(fast.model.semantic_cfg()), refine_semantic(*a, **k))[1])
+    fast_result = fast.refine(image, coarse)
+    # The config's fast settings, but the batch size the caller gave.
+    assert (seen[0].cover_stride, seen[0].patch_size, seen[0].batch_size) == (24, 48, 3)
+    assert "cover_stride" not in fast.model.test_cfg  # restored after the call
+    exact = Refiner(TINY_SEMANTIC, tiny_checkpoint, batch_size=3)
+    exact.model.test_cfg.update(fast_settings, batch_size=3)
+    np.testing.assert_array_equal(fast_result, exact.refine(image, coarse))
+    fast.fast = False
+    fast.refine(image, coarse)
+    assert (seen[1].cover_stride, seen[1].patch_size) == (None, None)
+
+
 @settings(max_examples=15, deadline=None)
 @given(h=st.integers(1, 90), w=st.integers(1, 90),
        dtype=st.sampled_from(["bool", "uint8", "uint16", "float32", "int64"]),
