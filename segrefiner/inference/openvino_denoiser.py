@@ -87,7 +87,7 @@ class OpenVINODenoiser:
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root() / "openvino"
         self.converted = False  # True when this instance converted (no cached IR found)
         self.model = self._cached_model(denoiser, ov)
-        # (sample shape or None: any, precision, streams) -> compiled model or queue
+        # (sample shape or None: any, precision, queue) -> compiled model or queue
         self.compiled: dict[tuple, object] = {}
         self.calls: dict[tuple, int] = {}  # samples asked for per (sample shape, precision)
 
@@ -126,9 +126,9 @@ class OpenVINODenoiser:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _compile(self, shape: tuple[int, ...] | None, precision: str, streams: int = 1):
-        """The model compiled for ``shape`` (None: any shape); with ``streams`` > 1 for
-        that many requests at once, one thread each, in an ``AsyncInferQueue``."""
+    def _compile(self, shape: tuple[int, ...] | None, precision: str, queue: bool = False):
+        """The model compiled for ``shape`` (None: any shape); with ``queue`` an
+        ``AsyncInferQueue`` of one request per thread, each run on one thread."""
         import openvino as ov
 
         model = self.model
@@ -137,35 +137,35 @@ class OpenVINODenoiser:
             model.reshape({0: list(shape), 1: [shape[0]]})
         config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": self.threads,
                   "PERFORMANCE_HINT": "LATENCY"}
-        if streams > 1:
-            config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=streams)
-            return ov.AsyncInferQueue(self.core.compile_model(model, "CPU", config), streams)
+        if queue:
+            config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=self.threads)
+            return ov.AsyncInferQueue(self.core.compile_model(model, "CPU", config),
+                                      self.threads)
         return self.core.compile_model(model, "CPU", config)
 
     def _compiled(self, sample_shape: tuple[int, ...], batch: int, precision: str):
         """What runs a batch of ``batch`` samples of ``sample_shape`` (1, C, H, W): the
         model compiled for any shape until that shape has been asked for more than
         ``STATIC_AFTER`` samples (a global pass's few steps at a size each image picks
-        anew), then one compiled for it: for one sample at a time, or (a batch, more than
-        one thread) a queue of one-thread requests run side by side."""
+        anew), then one compiled for it: for one sample, or for a batch a queue of
+        one-thread requests run side by side."""
         key = (sample_shape, precision)
         self.calls[key] = self.calls.get(key, 0) + batch
         if self.calls[key] <= STATIC_AFTER:
-            key = (None, precision, 1)
+            key = (None, precision, False)
             if key not in self.compiled:
                 self.compiled[key] = self._compile(None, precision)
             return self.compiled[key]
-        streams = self.threads if batch > 1 else 1
-        key = (sample_shape, precision, streams)
+        key = (sample_shape, precision, batch > 1)
         if key not in self.compiled:
-            self.compiled[key] = self._compile(sample_shape, precision, streams)
+            self.compiled[key] = self._compile(sample_shape, precision, queue=batch > 1)
         return self.compiled[key]
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        x = np.ascontiguousarray(x.detach().float().cpu().numpy())
-        t = t.detach().to(torch.long).cpu().numpy()
         from openvino import AsyncInferQueue
 
+        x = np.ascontiguousarray(x.detach().float().cpu().numpy())
+        t = t.detach().to(torch.long).cpu().numpy()
         runner = self._compiled((1, *x.shape[1:]), len(x), autocast_precision())
         if not isinstance(runner, AsyncInferQueue):
             return torch.from_numpy(np.array(runner([x, t])[0], dtype=np.float32))

@@ -70,7 +70,7 @@ def test_f32_gives_the_torch_denoiser_values_at_any_shape(denoiser, converted):
         assert got.dtype == torch.float32
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
     # shapes seen for fewer samples than STATIC_AFTER: the any-shape model
-    assert list(runtime.compiled) == [(None, "f32", 1)]
+    assert list(runtime.compiled) == [(None, "f32", False)]
 
 
 def test_a_shape_used_often_gets_a_model_of_its_own(denoiser, converted):
@@ -80,20 +80,23 @@ def test_a_shape_used_often_gets_a_model_of_its_own(denoiser, converted):
         expected = denoiser(x, t)
     for call in range(1, STATIC_AFTER + 2):
         torch.testing.assert_close(runtime(x, t), expected, rtol=1e-4, atol=1e-4)
-        assert (((1, 4, 32, 32), "f32", 1) in runtime.compiled) == (call > STATIC_AFTER)
-    assert sorted(runtime.compiled, key=str) == [((1, 4, 32, 32), "f32", 1), (None, "f32", 1)]
+        assert (((1, 4, 32, 32), "f32", False) in runtime.compiled) == (call > STATIC_AFTER)
+    assert sorted(runtime.compiled, key=str) == [((1, 4, 32, 32), "f32", False),
+                                                 (None, "f32", False)]
 
 
-def test_batches_of_a_shape_used_often_run_as_requests_side_by_side(denoiser, converted):
-    runtime = OpenVINODenoiser(denoiser, cache_dir=converted.cache_dir, threads=2)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batches_of_a_shape_used_often_run_as_requests_side_by_side(denoiser, converted,
+                                                                    threads):
+    runtime = OpenVINODenoiser(denoiser, cache_dir=converted.cache_dir, threads=threads)
     x, t = inputs(STATIC_AFTER + 3, 32, 32, seed=2)  # more samples than STATIC_AFTER
     with torch.no_grad():
         expected = denoiser(x, t)
     got = runtime(x, t)  # each sample its own request, results in the batch's order
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
-    assert list(runtime.compiled) == [((1, 4, 32, 32), "f32", 2)]
+    assert list(runtime.compiled) == [((1, 4, 32, 32), "f32", True)]
     torch.testing.assert_close(runtime(x[:1], t[:1]), expected[:1], rtol=1e-4, atol=1e-4)
-    assert ((1, 4, 32, 32), "f32", 1) in runtime.compiled  # one sample: both threads on it
+    assert ((1, 4, 32, 32), "f32", False) in runtime.compiled  # one sample: every thread
 
 
 def test_precision_follows_cpu_autocast(denoiser, converted):
@@ -108,7 +111,7 @@ def test_precision_follows_cpu_autocast(denoiser, converted):
         expected = denoiser(x, t)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         low = runtime(x, t)
-    assert list(runtime.compiled) == [(None, "bf16", 1)]
+    assert list(runtime.compiled) == [(None, "bf16", False)]
     assert low.dtype == torch.float32
     # bf16 keeps 8 bits of mantissa: the logits agree to a few percent of their range.
     assert float((low - expected).abs().max()) < 0.05 * float(expected.abs().max()) + 0.05
