@@ -39,6 +39,6 @@ model = dict(
                   batch_size=32, local_step=5, cover_boundary=True, local_band=16,
                   keep_coarse_detail=True, global_downsample=4, patch_size=128,
                   cover_stride=80, unsure_patches=False, patch_blend='tent'),
-    # The fast mode's patches on an 88 px grid: 8-19 % fewer passes, IoU and mBA within
+    # The fast mode's patches on an 88 px grid: 12-21 % fewer passes, IoU and mBA within
     # 0.003 of the 80 px grid's on the real sets (docs/benchmarks.md).
     fast_test_cfg=dict(cover_stride=88))
