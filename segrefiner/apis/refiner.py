@@ -215,10 +215,7 @@ class Refiner:
         self.model = model.to(self.device).prepare_for_refinement()
         self.runtime = self._use_runtime(runtime, config)
         overrides = dict(steps=steps, model_size=model_size, batch_size=batch_size)
-        given = {k: v for k, v in overrides.items() if v is not None}
-        self.model.test_cfg.update(given)
-        for key in given:  # what the caller asks for holds in fast mode too
-            self.model.fast_test_cfg.pop(key, None)
+        self.model.override_test_cfg({k: v for k, v in overrides.items() if v is not None})
         if batch_size is not None:
             self.model.test_cfg.pop("batch_max", None)  # the official spelling of batch_size
         self.steps = steps

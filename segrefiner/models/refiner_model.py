@@ -35,6 +35,13 @@ class RefinerModel(BaseModel):
     def mode(self) -> str:
         return self.test_cfg.get("mode", self.default_mode)
 
+    def override_test_cfg(self, settings: dict) -> None:
+        """Set test_cfg entries that hold in the fast mode too (``fast_test_cfg``'s entries
+        of the same names are dropped)."""
+        self.test_cfg.update(settings)
+        for key in settings:
+            self.fast_test_cfg.pop(key, None)
+
     def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
         """Refine each sample's ``coarse_mask`` (semantic) or ``coarse_masks`` (instance)."""
         images = inputs if isinstance(inputs, list) else list(inputs.split(1))

@@ -134,10 +134,14 @@ def test_fast_mode_runs_the_configs_fast_test_cfg(monkeypatch, tmp_path, tiny_ch
     image, coarse = sample
     with pytest.warns(UserWarning, match="no bf16 kernels"):
         fast = Refiner(config, tiny_checkpoint, fast=True, batch_size=3)
-    seen = []
+    seen = []  # the settings each refine_semantic call ran with
     refine_semantic = fast.model.refine_semantic
-    monkeypatch.setattr(fast.model, "refine_semantic", lambda *a, **k: (
-        seen.append(fast.model.semantic_cfg()), refine_semantic(*a, **k))[1])
+
+    def recording(*args, **kwargs):
+        seen.append(fast.model.semantic_cfg())
+        return refine_semantic(*args, **kwargs)
+
+    monkeypatch.setattr(fast.model, "refine_semantic", recording)
     fast_result = fast.refine(image, coarse)
     # The config's fast settings, but the batch size the caller gave.
     assert (seen[0].cover_stride, seen[0].patch_size, seen[0].batch_size) == (24, 48, 3)

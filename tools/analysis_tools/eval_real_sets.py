@@ -162,9 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         from segrefiner.apis import Refiner
         refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed,
                           passes=args.passes, runtime=args.runtime)
-        refiner.model.test_cfg.update(args.test_cfg)
-        for key in args.test_cfg:  # the settings compared hold in fast mode too
-            refiner.model.fast_test_cfg.pop(key, None)
+        refiner.model.override_test_cfg(args.test_cfg)
         if args.diffusion:
             refiner.model.diffusion = overridden_process(refiner.config_path, args.diffusion)
         refiners.update(segrefiner=refiner, segrefiner_fast=refiner)
