@@ -30,8 +30,9 @@ NO_OPENVINO = ("runtime openvino: openvino is not installed (pip install openvin
                "running the denoiser with torch")
 EXAMPLE_SIZE = 128  # px, the traced example input (shapes stay free)
 # A shape gets a model of its own (about 10 % faster per call than the any-shape model,
-# 0.6 s to compile) from its call after this many: more than one diffusion pass's steps
-# (a global pass at a size of its own stays on the any-shape model).
+# about 0.5 s to compile) once more samples of it than this have been asked for: more than
+# one diffusion pass's steps (a global pass at a size of its own stays on the any-shape
+# model).
 STATIC_AFTER = 6
 
 
