@@ -35,12 +35,13 @@ from segrefiner.datasets.io import (
     read_mask,
 )
 from segrefiner.diffusion.process import prediction_confidence
+from segrefiner.inference.mask_ops import dilate_square, mask_boundary
 from segrefiner.inference.openvino_denoiser import (
     NO_OPENVINO,
     OpenVINODenoiser,
     openvino_installed,
 )
-from segrefiner.inference.semantic import MIN_FOREGROUND_PIXELS, dilate_square, mask_boundary
+from segrefiner.inference.semantic import MIN_FOREGROUND_PIXELS
 from segrefiner.model_zoo import BUNDLED_CHECKPOINT, BUNDLED_CONFIG
 from segrefiner.models.crm import CRM
 from segrefiner.models.segrefiner import SegRefiner

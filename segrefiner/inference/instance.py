@@ -3,10 +3,11 @@
 Each instance whose coarse area is at least ``area_thr`` is cropped around its tight box
 (expanded by ``pad_width``), resized to ``model_size``, refined by the sampler in chunks
 of at most ``batch_size`` and pasted back onto the full image. Smaller ones are kept.
-Opt-in (``change_confidence``, ``accurate_shift``): a pasted result changes its input
-only where the model is sure enough, and not at all when it moves the input's boundary
-little (as the semantic path's local pass; the shift measured on the crop, at the
-model's resolution, where resampling does not count).
+Opt-in, as on the semantic path (segrefiner.inference.change_gate): deep regions of
+change the model is unsure of dropped (``deep_change``), and a pasted result changing
+its input only where the model is as sure as the boundary shift asks
+(``change_confidence``, ``accurate_shift``, ``accurate_confidence``). Both are decided
+on the crop, at the model's resolution, where resampling does not count as a change.
 """
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ import torch
 import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource
-from segrefiner.inference.semantic import check_change_gate, keep_unsure_pixels, sure_shift
+from segrefiner.diffusion.process import prediction_confidence
+from segrefiner.inference.change_gate import (
+    check_change_gate,
+    drop_deep_changes,
+    keep_unsure_pixels,
+    sure_shift,
+)
 from segrefiner.utils.boxes import tight_boxes
 
 
@@ -29,14 +36,16 @@ class InstanceTestCfg:
     pad_width: int = 20
     batch_size: int = 32  # crops per sampler chunk (official name: batch_max)
     area_thr: int = 512
-    change_confidence: float | None = None  # as SemanticTestCfg: a refined mask changes
-    accurate_shift: tuple[float, float] | None = None  # its input only where the model
-    # is sure enough, and not at all when it moves the input's boundary little
-    # (segrefiner.inference.semantic.keep_unsure_pixels); None: always
-    shift_confidence: float | None = None  # that shift counts only changes this sure
+    # Leaving accurate masks alone, as SemanticTestCfg (None: off):
+    change_confidence: float | None = None
+    accurate_shift: tuple[float, float] | None = None
+    shift_confidence: float | None = None
+    accurate_confidence: float | None = None
+    deep_change: tuple[float, float] | None = None
+    deep_change_confidence: float = 0.9
 
     def __post_init__(self) -> None:
-        check_change_gate(self.change_confidence, self.accurate_shift, self.shift_confidence)
+        check_change_gate(self)
 
 
 def padded_boxes(masks: torch.Tensor, pad_width: int) -> torch.Tensor:
@@ -99,6 +108,19 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
     return out
 
 
+def drop_deep_crop_changes(probs: torch.Tensor, mask_crops: torch.Tensor,
+                           cfg: InstanceTestCfg) -> torch.Tensor:
+    """(N, 1, S, S) probabilities with each crop's deep changes the model is unsure of
+    (:func:`drop_deep_changes`) set to the (N, 1, S, S) {0, 1} input crop's value."""
+    out = probs.clone()
+    for prob, crop, result in zip(probs[:, 0], mask_crops[:, 0], out[:, 0], strict=True):
+        refined, coarse = prob >= 0.5, crop >= 0.5
+        kept = drop_deep_changes(refined, coarse, prediction_confidence(prob), cfg)
+        dropped = kept != refined
+        result[dropped] = crop[dropped].to(result.dtype)
+    return out
+
+
 def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                      coarse_masks: torch.Tensor, cfg: InstanceTestCfg = InstanceTestCfg(),
                      steps: Sequence[int] | None = None,
@@ -131,6 +153,8 @@ def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tens
         boxes = padded_boxes(masks[chunk], cfg.pad_width)
         img_crops, mask_crops = crop_and_resize(img, masks[chunk], boxes, cfg.model_size)
         probs, _ = diffusion.sample(denoiser, img_crops, mask_crops, steps, noise)
+        if cfg.deep_change is not None:
+            probs = drop_deep_crop_changes(probs, mask_crops, cfg)
         shifts = None
         if cfg.accurate_shift is not None:  # at the model's resolution, before resampling
             shifts = [sure_shift(prob[0], prob[0] >= 0.5, crop[0] >= 0.5, cfg.shift_confidence)

@@ -14,25 +14,29 @@ local pass at another step (``local_step``), patches along the whole boundary of
 global result (``cover_boundary``), local results kept only near it (``local_band``),
 and full-resolution input kept wherever the global pass changed nothing
 (``keep_coarse_detail``: a pixel the model does not move keeps its coarse value, and at
-full resolution that is the input pixel, not its downsampled cell), local results
-that change the input only where the model is sure (``change_confidence``), and the
-input returned unchanged when the refinement moves its boundary little
-(``accurate_shift``).
+full resolution that is the input pixel, not its downsampled cell), and the decisions
+that leave accurate masks alone (``deep_change``, ``accurate_shift``,
+``change_confidence``: segrefiner.inference.change_gate), taken once both passes are
+done, with the local pass's confidence where it ran and the global pass's elsewhere.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource, StepCallback
 from segrefiner.diffusion.process import prediction_confidence
+from segrefiner.inference.change_gate import (
+    check_change_gate,
+    drop_deep_changes,
+    keep_unsure_pixels,
+)
+from segrefiner.inference.mask_ops import dilate_square, mask_boundary
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
 BLENDS = ("mean", "tent")  # SemanticTestCfg.patch_blend
@@ -65,15 +69,22 @@ class SemanticTestCfg:
     # (None: model_size)
     global_resize: str = "nearest"  # image / mask downsampling of the global pass:
     # 'nearest' (floor index, official) or 'area' (averaging; the mask then >= 0.5)
+    # Leaving accurate masks alone (segrefiner.inference.change_gate; None: off):
     change_confidence: float | None = None  # local results change the input mask only
     # where their confidence 2 |p - 0.5| is at least this; elsewhere it keeps the input
     accurate_shift: tuple[float, float] | None = None  # (low, high) px: when the refined
     # mask's boundary moved at most ``low`` px on average from the input's
-    # (:func:`boundary_shift`: an accurate input) the input is returned unchanged; above,
+    # (boundary_shift: an accurate input) a change needs accurate_confidence; above,
     # change_confidence applies in full at ``low``, not at all from ``high`` px (a rough
     # input), linearly between; None: no such decision, change_confidence always in full
     shift_confidence: float | None = None  # accurate_shift's shift counts only changes
     # the model is at least this sure of (2 |p - 0.5|); None: every change
+    accurate_confidence: float | None = None  # the confidence a change of an accurate
+    # input needs; None: none is changed (the input is returned as it is)
+    deep_change: tuple[float, float] | None = None  # (scale, offset px): a region of
+    # change deeper than scale x the typical change depth along the input's boundary +
+    # offset is dropped unless its mean confidence reaches deep_change_confidence
+    deep_change_confidence: float = 0.9
 
     def __post_init__(self) -> None:
         if self.global_resize not in ("nearest", "area"):
@@ -81,7 +92,7 @@ class SemanticTestCfg:
                              f"got {self.global_resize!r}")
         if self.patch_blend not in BLENDS:
             raise ValueError(f"patch_blend must be one of {BLENDS}, got {self.patch_blend!r}")
-        check_change_gate(self.change_confidence, self.accurate_shift, self.shift_confidence)
+        check_change_gate(self)
 
     def global_size(self, height: int, width: int) -> int:
         """The global pass's side: ``model_size`` (official), or with ``global_downsample``
@@ -183,22 +194,6 @@ class PatchMerge:
         return self.prob_sum / torch.where(covered, self.weight_sum, 1.0), covered
 
 
-def mask_boundary(mask: torch.Tensor) -> torch.Tensor:
-    """(H, W) bool: pixels of the (H, W) bool mask with a 4-neighbour of the other value."""
-    padded = F.pad(mask[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0]
-    centre = padded[1:-1, 1:-1]
-    return ((padded[:-2, 1:-1] != centre) | (padded[2:, 1:-1] != centre)
-            | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre))
-
-
-def dilate_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """(H, W) bool: pixels with a True pixel of the (H, W) bool mask within ``radius`` in
-    both axes (a square window; OpenCV's dilation, a few ms at 4096x2160)."""
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    dilated = cv2.dilate(mask.to("cpu", torch.uint8).numpy(), kernel)
-    return torch.from_numpy(dilated).to(mask.device, torch.bool)
-
-
 def boundary_boxes(boundary: torch.Tensor, size: int, stride: int | None = None) -> torch.Tensor:
     """(K, 4) int64 ``size`` boxes, inside the image, centred on the cells of a ``stride``
     grid (default ``size // 2``; at most ``size``) that the (H, W) bool ``boundary``
@@ -246,15 +241,30 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
     return boxes[torch.tensor(mixed, dtype=torch.bool, device=boxes.device)]
 
 
+class GlobalResult(NamedTuple):
+    """What :func:`global_pass` gives the local pass and the change gate."""
+
+    mask: torch.Tensor  # (H, W) bool, upsampled by nearest, thresholded at 0.5; with
+    # keep_coarse_detail the input's pixels in cells the pass left unchanged
+    fine_prob: torch.Tensor  # (S, S) accumulated fine probability (patch choice)
+    prob: torch.Tensor  # (S, S) the pass's mask probability in [0, 1]
+
+
+class LocalResult(NamedTuple):
+    """What :func:`local_pass` gives the change gate."""
+
+    mask: torch.Tensor  # (H, W) bool: the merged patches where ``covered``, else the global mask
+    prob: torch.Tensor  # (H, W) float32 in [0, 1], the merged probability (0 off ``covered``)
+    covered: torch.Tensor  # (H, W) bool: where local results count (patches, local_band)
+
+
 def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                 mask: torch.Tensor, cfg: SemanticTestCfg, noise: NoiseSource | None = None,
-                on_step: StepCallback | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                on_step: StepCallback | None = None) -> GlobalResult:
     """The whole image at ``global_size`` (``model_size`` by default): the process's
     ``global_steps()`` (``[T-1, ..., 1]`` for DiscreteDiffusion), or cfg ``global_steps``.
 
-    img: (1, 3, H, W) normalised; mask: (H, W) bool. Returns the global mask (H, W) bool
-    (upsampled by nearest, thresholded at 0.5; with ``keep_coarse_detail`` cells the pass
-    left unchanged keep the input's pixels) and the accumulated fine probability (S, S).
+    img: (1, 3, H, W) normalised; mask: (H, W) bool.
     """
     height, width = mask.shape
     size = cfg.global_size(height, width)
@@ -274,23 +284,20 @@ def global_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
         changed_small = (prob_small >= 0.5) != (mask_small >= 0.5)
         changed = F.interpolate(changed_small.float(), (height, width), mode="nearest")[0, 0] > 0
         global_mask = torch.where(changed, global_mask, mask)
-    return global_mask, fine_prob[0, 0]
+    return GlobalResult(global_mask, fine_prob[0, 0], prob_small[0, 0].float())
 
 
 def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                global_mask: torch.Tensor, fine_prob: torch.Tensor, cfg: SemanticTestCfg,
                noise: NoiseSource | None = None,
-               on_patches: PatchCallback | None = None,
-               coarse_mask: torch.Tensor | None = None) -> torch.Tensor:
+               on_patches: PatchCallback | None = None) -> LocalResult:
     """Full-resolution patches (side ``patch_size``, default ``model_size``) where the
     global pass was unsure (and, with ``cover_boundary``, along its whole boundary),
     refined at one step and averaged (``patch_blend``: plain or tent-weighted).
 
     img: (1, 3, H, W) normalised, H and W >= the patch side; global_mask: (H, W) bool;
     fine_prob: (S, S) from :func:`global_pass`. ``on_patches(done, total)`` after each
-    chunk. coarse_mask: (H, W) bool, the input mask, which pixels keep where the local
-    result is less sure than :func:`change_confidence_for` asks (default: the global
-    mask). Returns (H, W) uint8 {0, 1}.
+    chunk.
     """
     height, width = global_mask.shape
     needs_boundary = cfg.cover_boundary or cfg.local_band is not None
@@ -298,9 +305,6 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
     boxes = select_patches(global_mask, fine_prob, cfg, boundary)
     if on_patches is not None:
         on_patches(0, len(boxes))
-    keep = global_mask if coarse_mask is None else coarse_mask
-    if len(boxes) == 0:
-        return keep_accurate_input(global_mask, keep, cfg).to(torch.uint8)
     merged = PatchMerge(height, width, cfg.local_size, cfg.patch_blend, img.device)
     step = (diffusion.local_steps() if cfg.local_step is None
             else diffusion.check_schedule([cfg.local_step]))
@@ -317,111 +321,28 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
         if on_patches is not None:
             on_patches(done, len(boxes))
     prob, covered = merged.result()
-    if cfg.local_band is not None:
+    if cfg.local_band is not None and len(boxes):
         covered &= dilate_square(boundary, cfg.local_band)
-    refined = torch.where(covered, prob >= 0.5, global_mask)
-    return keep_unsure_pixels(prob, refined, keep, covered, cfg).to(torch.uint8)
+    return LocalResult(torch.where(covered, prob >= 0.5, global_mask), prob, covered)
 
 
-# ------------------------------------------------------------------ leaving masks alone
-class ChangeGate(Protocol):
-    """The settings that leave accurate masks alone (SemanticTestCfg, InstanceTestCfg)."""
+def gate_changes(refined: torch.Tensor, prob: torch.Tensor, coarse: torch.Tensor,
+                 cfg: SemanticTestCfg) -> torch.Tensor:
+    """The changes of ``refined`` from ``coarse`` that stand under ``cfg``'s change gate
+    (segrefiner.inference.change_gate): deep regions of change the model is unsure of
+    dropped, then the changes of each pixel less sure than the boundary shift asks.
 
-    change_confidence: float | None
-    accurate_shift: tuple[float, float] | None
-    shift_confidence: float | None
-
-
-def check_change_gate(change_confidence: float | None,
-                      accurate_shift: tuple[float, float] | None,
-                      shift_confidence: float | None = None) -> None:
-    """ValueError unless change_confidence and shift_confidence are None or in [0, 1] and
-    accurate_shift None or (low, high) with 0 <= low < high."""
-    for name, value in (("change_confidence", change_confidence),
-                        ("shift_confidence", shift_confidence)):
-        if value is not None and not 0 <= value <= 1:
-            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-    if accurate_shift is not None and not 0 <= accurate_shift[0] < accurate_shift[1]:
-        raise ValueError(f"accurate_shift must be (low, high) with 0 <= low < high, "
-                         f"got {accurate_shift!r}")
-
-
-def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor,
-                   counted: torch.Tensor | None = None) -> float:
-    """Mean shift in px of the refined mask's boundary from the coarse one's: pixels that
-    differ (and are ``counted``, if given) per pixel of the coarse boundary
-    (:func:`mask_boundary`). All (H, W) bool; 0 when the coarse mask has no boundary."""
-    changed = refined != coarse
-    if counted is not None:
-        changed &= counted
-    return float(changed.sum()) / max(1, int(mask_boundary(coarse).sum()))
-
-
-def change_confidence_for(change_confidence: float | None,
-                          accurate_shift: tuple[float, float] | None, shift: float) -> float:
-    """The confidence 2 |p - 0.5| a change of the input needs given the refined mask's
-    :func:`boundary_shift`: ``math.inf`` (no change at all: an accurate input) up to
-    ``low`` px of ``accurate_shift``, above it ``change_confidence`` (None: 0) in full at
-    ``low``, nothing from ``high`` px, linear between; ``accurate_shift`` None:
-    ``change_confidence`` at any shift."""
-    if accurate_shift is None:
-        return change_confidence or 0.0
-    low, high = accurate_shift
-    if shift <= low:
-        return math.inf
-    share = 0.0 if shift >= high else (high - shift) / (high - low)
-    return (change_confidence or 0.0) * share
-
-
-def sure_shift(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
-               shift_confidence: float | None, region: torch.Tensor | None = None) -> float:
-    """:func:`boundary_shift` of ``refined`` from ``coarse`` counting only the changes whose
-    confidence (:func:`prediction_confidence` of the (H, W) ``prob``) is at least
-    ``shift_confidence`` (None: every change); outside ``region`` every change counts."""
-    if shift_confidence is None:
-        return boundary_shift(refined, coarse)
-    counted = prediction_confidence(prob) >= shift_confidence
-    if region is not None:
-        counted |= ~region
-    return boundary_shift(refined, coarse, counted)
-
-
-def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
-                       region: torch.Tensor | None, gate: ChangeGate,
-                       shift: float | None = None) -> torch.Tensor:
-    """``refined`` with the pixels of ``region`` (None: all) where the model is less sure
-    than :func:`change_confidence_for` asks set back to ``coarse``; ``coarse`` itself
-    where it asks for no change at all.
-
-    prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
-    region: (H, W) bool; shift: the refinement's boundary shift if measured elsewhere
-    (None: :func:`sure_shift` of ``refined`` from ``coarse``). Returns (H, W) bool.
+    refined, coarse: (H, W) bool; prob: (H, W) float in [0, 1], the model's probability
+    of every pixel. Returns (H, W) bool (``refined`` when the gate is off).
     """
-    if gate.change_confidence is None and gate.accurate_shift is None:
-        return refined  # the default: no mask boundary to compute
-    if shift is None:
-        shift = sure_shift(prob, refined, coarse, gate.shift_confidence, region)
-    needed = change_confidence_for(gate.change_confidence, gate.accurate_shift, shift)
-    if needed == math.inf:
-        return coarse
-    if needed <= 0:
-        return refined
-    unsure = prediction_confidence(prob) < needed
-    if region is not None:
-        unsure &= region
-    return torch.where(unsure, coarse, refined)
+    refined = drop_deep_changes(refined, coarse, prediction_confidence(prob), cfg)
+    return keep_unsure_pixels(prob, refined, coarse, None, cfg)
 
 
-def keep_accurate_input(refined: torch.Tensor, coarse: torch.Tensor,
-                        gate: ChangeGate) -> torch.Tensor:
-    """The (H, W) bool ``refined`` of a pass without a local result (no confidence: every
-    change counts), or ``coarse`` where ``gate.accurate_shift`` takes the input as
-    accurate."""
-    if gate.accurate_shift is None:
-        return refined
-    shift = boundary_shift(refined, coarse)
-    accurate = change_confidence_for(gate.change_confidence, gate.accurate_shift, shift)
-    return coarse if accurate == math.inf else refined
+def gating(cfg: SemanticTestCfg) -> bool:
+    """Whether any of the change gate's decisions is on."""
+    return (cfg.deep_change is not None or cfg.accurate_shift is not None
+            or cfg.change_confidence is not None)
 
 
 def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
@@ -430,7 +351,8 @@ def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tenso
                     on_step: StepCallback | None = None,
                     on_patches: PatchCallback | None = None) -> torch.Tensor:
     """Refine one whole-image mask at any resolution: :func:`global_pass`, then
-    :func:`local_pass`.
+    :func:`local_pass`, then :func:`gate_changes` (where cfg asks), with the local pass's
+    probability where it ran and the global pass's (nearest-upsampled) elsewhere.
 
     Args:
         denoiser: the denoising network.
@@ -451,8 +373,15 @@ def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tenso
     mask = coarse_mask.bool()
     if int(mask.sum()) <= MIN_FOREGROUND_PIXELS:
         return torch.zeros((height, width), dtype=torch.uint8, device=coarse_mask.device)
-    global_mask, fine_prob = global_pass(denoiser, diffusion, img, mask, cfg, noise, on_step)
-    if not local or height < cfg.local_size or width < cfg.local_size:
-        return keep_accurate_input(global_mask, mask, cfg).to(torch.uint8)
-    return local_pass(denoiser, diffusion, img, global_mask, fine_prob, cfg, noise, on_patches,
-                      mask)
+    glob = global_pass(denoiser, diffusion, img, mask, cfg, noise, on_step)
+    refined = glob.mask
+    covered = prob = None
+    if local and height >= cfg.local_size and width >= cfg.local_size:
+        refined, prob, covered = local_pass(denoiser, diffusion, img, glob.mask,
+                                            glob.fine_prob, cfg, noise, on_patches)
+    if not gating(cfg):
+        return refined.to(torch.uint8)
+    pixel_prob = F.interpolate(glob.prob[None, None], (height, width), mode="nearest")[0, 0]
+    if covered is not None:
+        pixel_prob = torch.where(covered, prob, pixel_prob)
+    return gate_changes(refined, pixel_prob, mask, cfg).to(torch.uint8)

@@ -13,7 +13,21 @@
 # run at the first step t = 5 (local_step; the official last step t = 0 mostly copies its
 # input) and change only pixels within 16 px of that boundary (local_band); cells the
 # global pass leaves unchanged keep the input's full-resolution pixels (keep_coarse_detail).
-# configs/segrefiner/segrefiner_compact_dense.py keeps the slower settings it had before.
+#
+# It leaves accurate masks alone (segrefiner/inference/change_gate.py; docs/model_zoo.md
+# measures each decision): a region of change more than 4x as deep as the changes along
+# the input's boundary typically are, plus 2 px, is dropped unless the model's mean
+# confidence 2 |p - 0.5| over it is >= 0.9 (deep_change); the boundary shift, the sure
+# changes (confidence >= 0.6) per pixel of the input's boundary, decides how sure a change
+# must be: up to 0.75 px (an accurate input) >= 0.95, falling linearly to nothing at
+# 1.25 px (accurate_shift, accurate_confidence, change_confidence, shift_confidence). On
+# the instance path (256 px crops, all six steps, the shift in crop px) an input whose
+# shift is up to 1.25 px is returned unchanged, and the ramp runs to 1.75 px
+# (instance_test_cfg): with the semantic path's settings, sure changes of accurate
+# instances cost lvis_mini 0.014 Boundary AP.
+#
+# configs/segrefiner/segrefiner_compact_dense.py keeps the slower settings it had before;
+# configs/segrefiner/segrefiner_compact_ungated.py keeps every change the model makes.
 model = dict(
     type='SegRefiner',
     data_preprocessor=dict(
@@ -38,7 +52,11 @@ model = dict(
     test_cfg=dict(mode='semantic', model_size=256, fine_prob_thr=0.9, iou_thr=0.3,
                   batch_size=32, local_step=5, cover_boundary=True, local_band=16,
                   keep_coarse_detail=True, global_downsample=4, patch_size=128,
-                  cover_stride=80, unsure_patches=False, patch_blend='tent'),
+                  cover_stride=80, unsure_patches=False, patch_blend='tent',
+                  deep_change=(4.0, 2.0), deep_change_confidence=0.9,
+                  accurate_shift=(0.75, 1.25), shift_confidence=0.6,
+                  accurate_confidence=0.95, change_confidence=0.95),
     # The fast mode's patches on an 88 px grid: 12-21 % fewer passes, IoU and mBA within
     # 0.003 of the 80 px grid's on the real sets (docs/benchmarks.md).
-    fast_test_cfg=dict(cover_stride=88))
+    fast_test_cfg=dict(cover_stride=88),
+    instance_test_cfg=dict(accurate_shift=(1.25, 1.75), accurate_confidence=None))

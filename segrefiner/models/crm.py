@@ -82,6 +82,7 @@ class CRM(RefinerModel):
         self.loss_weights = {**CRM_LOSS_WEIGHTS, **(loss_weights or {})}
         self.test_cfg = dict(test_cfg or {})
         self.fast_test_cfg = dict(fast_test_cfg or {})
+        self.instance_test_cfg: dict = {}  # one set of settings for both paths
         self.train_cfg = dict(train_cfg or {})
         self._init_weights()
 

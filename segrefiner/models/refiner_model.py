@@ -18,6 +18,7 @@ class RefinerModel(BaseModel):
     default_mode: str = SEMANTIC
     test_cfg: dict
     fast_test_cfg: dict  # test_cfg entries the fast mode runs instead (may be empty)
+    instance_test_cfg: dict  # test_cfg entries the instance path runs instead (may be empty)
 
     def forward(self, inputs, data_samples=None, mode: str = "tensor"):
         if mode == "loss":
@@ -36,11 +37,13 @@ class RefinerModel(BaseModel):
         return self.test_cfg.get("mode", self.default_mode)
 
     def override_test_cfg(self, settings: dict) -> None:
-        """Set test_cfg entries that hold in the fast mode too (``fast_test_cfg``'s entries
-        of the same names are dropped)."""
+        """Set test_cfg entries that hold in the fast mode and the instance path too
+        (``fast_test_cfg``'s and ``instance_test_cfg``'s entries of the same names are
+        dropped)."""
         self.test_cfg.update(settings)
         for key in settings:
             self.fast_test_cfg.pop(key, None)
+            self.instance_test_cfg.pop(key, None)
 
     def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
         """Refine each sample's ``coarse_mask`` (semantic) or ``coarse_masks`` (instance)."""

@@ -57,6 +57,8 @@ class SegRefiner(RefinerModel):
         fast_test_cfg: test_cfg entries the fast mode (``Refiner(fast=True)``) runs
             instead of test_cfg's: cheaper settings measured to keep the real sets' IoU and
             mBA within 0.003 of the exact mode's (default none).
+        instance_test_cfg: test_cfg entries the instance path runs instead of test_cfg's
+            (a model may need other settings on its crops; default none).
         train_cfg: training settings; ``coarse_end_prob`` (optional, default 0: the
             official uniform steps) is the share of samples trained at the process's
             ``coarse_end_step`` (``t = T-1`` for the discrete process), the rest uniform
@@ -71,7 +73,8 @@ class SegRefiner(RefinerModel):
                  loss_mask: dict | None = None, loss_texture: dict | None = None,
                  test_cfg: dict | None = None, train_cfg: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None,
-                 fast_test_cfg: dict | None = None) -> None:
+                 fast_test_cfg: dict | None = None,
+                 instance_test_cfg: dict | None = None) -> None:
         # Built here from segrefiner's registry: mmengine's BaseModel would look it up in
         # the root registry, which only finds it under default_scope='segrefiner'.
         preprocessor = MODELS.build(data_preprocessor or dict(type="RefinerDataPreprocessor"))
@@ -89,6 +92,7 @@ class SegRefiner(RefinerModel):
             loss_texture or dict(type="TextureL1Loss", loss_weight=5.0))
         self.test_cfg = dict(test_cfg or {})
         self.fast_test_cfg = dict(fast_test_cfg or {})
+        self.instance_test_cfg = dict(instance_test_cfg or {})
         self.train_cfg = dict(train_cfg or {})
         self.coarse_end_prob = float(self.train_cfg.get("coarse_end_prob", 0.0))
         if not 0.0 <= self.coarse_end_prob <= 1.0:
@@ -180,7 +184,8 @@ class SegRefiner(RefinerModel):
         return MicroBatchDenoiser(self.denoise_model, size)
 
     def instance_cfg(self) -> InstanceTestCfg:
-        return InstanceTestCfg(**test_settings(self.test_cfg, InstanceTestCfg.__dataclass_fields__))
+        settings = {**self.test_cfg, **self.instance_test_cfg}
+        return InstanceTestCfg(**test_settings(settings, InstanceTestCfg.__dataclass_fields__))
 
     def semantic_cfg(self) -> SemanticTestCfg:
         return SemanticTestCfg(**test_settings(self.test_cfg, SemanticTestCfg.__dataclass_fields__))

@@ -14,7 +14,7 @@ CONFIGS = sorted([*(REPO / "configs").rglob("*.py"), BUNDLED])
 USER_CONFIGS = {"segrefiner_lr.py", "segrefiner_hr.py", "segrefiner_coco.py",
                 "segrefiner_big.py", "segrefiner_dis.py", "segrefiner_compact.py",
                 "segrefiner_compact_dense.py", "segrefiner_compact_train.py",
-                "segrefiner_compact_conservative.py",
+                "segrefiner_compact_ungated.py",
                 "segrefiner_tiny.py", "segrefiner_tiny_big.py",
                 "segrefiner_tiny_coco.py"}
 

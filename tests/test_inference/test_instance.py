@@ -6,6 +6,7 @@ import torch
 from segrefiner.diffusion import ReplayNoise, TorchNoise
 from segrefiner.inference.instance import (
     InstanceTestCfg,
+    drop_deep_crop_changes,
     padded_boxes,
     paste_back,
     refine_instances,
@@ -84,6 +85,21 @@ def test_the_instance_shift_is_measured_on_the_crop(small_model):
                             InstanceTestCfg(model_size=32, accurate_shift=(0.1, 1.0)),
                             noise=TorchNoise(seed=0))
     assert not torch.equal(plain, mask) and torch.equal(kept, mask)
+
+
+def test_deep_crop_changes_take_the_input_crop_value():
+    """Two 32 px crops of a 16x16 square: one whose result adds a detached 8x8 block
+    (depth 4 x 0.955 px, the square's boundary unchanged: typical depth 0) at
+    probability 0.7 (confidence 0.4), one at 0.99 (0.98). With deep_change (4, 2) the
+    unsure block takes the input's value (probability 0) and the sure one stays."""
+    crops = torch.zeros(2, 1, 32, 32)
+    crops[:, 0, 8:24, 8:24] = 1.0
+    probs = crops.clone()
+    probs[0, 0, 0:8, 0:8] = 0.7
+    probs[1, 0, 0:8, 0:8] = 0.99
+    out = drop_deep_crop_changes(probs, crops, InstanceTestCfg(deep_change=(4.0, 2.0)))
+    assert torch.equal(out[0], crops[0]) and torch.equal(out[1], probs[1])
+    assert torch.equal(probs[0, 0, 0:8, 0:8], torch.full((8, 8), 0.7))  # input untouched
 
 
 def test_small_instances_are_kept_and_no_draws_are_made():

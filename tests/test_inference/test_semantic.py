@@ -3,23 +3,27 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from scipy import ndimage
 
 from segrefiner.diffusion import ReplayNoise
+from segrefiner.inference.change_gate import (
+    boundary_shift,
+    change_confidence_for,
+    drop_deep_changes,
+    typical_change_depth,
+)
+from segrefiner.inference.mask_ops import dilate_square, mask_boundary
 from segrefiner.inference.semantic import (
     PatchMerge,
     SemanticTestCfg,
     blend_weights,
     boundary_boxes,
-    boundary_shift,
     box_iou,
-    change_confidence_for,
-    dilate_square,
     greedy_nms,
-    mask_boundary,
     patch_boxes,
     refine_semantic,
     select_patches,
@@ -212,18 +216,26 @@ def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
     counted = torch.zeros_like(coarse)
     counted[2:4, 6] = True  # 2 of the 4 changed pixels count
     assert boundary_shift(grown, coarse, counted) == pytest.approx(2 / 28)
-    assert [change_confidence_for(0.8, (1.0, 3.0), s) for s in (0.5, 1, 1.5, 2, 2.5, 3, 7)] == \
+    def needed(shift, **gate):
+        return change_confidence_for(SemanticTestCfg(**gate), shift)
+
+    ramp = dict(change_confidence=0.8, accurate_shift=(1.0, 3.0))
+    assert [needed(s, **ramp) for s in (0.5, 1, 1.5, 2, 2.5, 3, 7)] == \
         pytest.approx([math.inf, math.inf, 0.6, 0.4, 0.2, 0.0, 0.0])
-    assert change_confidence_for(0.6, None, 9.0) == 0.6
-    assert change_confidence_for(None, None, 0.0) == 0.0
-    assert change_confidence_for(None, (1.0, 3.0), 0.5) == math.inf
-    assert change_confidence_for(None, (1.0, 3.0), 1.5) == 0.0
-    with pytest.raises(ValueError, match="accurate_shift"):
-        SemanticTestCfg(accurate_shift=(3.0, 1.0))
-    with pytest.raises(ValueError, match="change_confidence"):
-        SemanticTestCfg(change_confidence=1.5)
-    with pytest.raises(ValueError, match="shift_confidence"):
-        SemanticTestCfg(shift_confidence=-0.1)
+    assert [needed(s, **ramp, accurate_confidence=0.9) for s in (0.5, 1, 1.5)] == \
+        pytest.approx([0.9, 0.9, 0.6])
+    assert needed(9.0, change_confidence=0.6) == 0.6
+    assert needed(0.0) == 0.0
+    assert needed(0.5, accurate_shift=(1.0, 3.0)) == math.inf
+    assert needed(1.5, accurate_shift=(1.0, 3.0)) == 0.0
+    for bad, match in [(dict(accurate_shift=(3.0, 1.0)), "accurate_shift"),
+                       (dict(change_confidence=1.5), "change_confidence"),
+                       (dict(shift_confidence=-0.1), "shift_confidence"),
+                       (dict(accurate_confidence=2.0), "accurate_confidence"),
+                       (dict(deep_change_confidence=-1.0), "deep_change_confidence"),
+                       (dict(deep_change=(4.0, -2.0)), "deep_change")]:
+        with pytest.raises(ValueError, match=match):
+            SemanticTestCfg(**bad)
 
 
 def test_accurate_shift_scales_the_confidence_a_change_needs(small_model):
@@ -261,13 +273,29 @@ def test_accurate_shift_returns_an_accurate_input_unchanged(small_model):
     assert torch.equal(unsure, mask) and torch.equal(sure, plain)
 
 
+def test_accurate_confidence_lets_sure_changes_of_an_accurate_input_stand(small_model):
+    """An input taken as accurate (the shift at most ``low``) keeps every pixel without
+    accurate_confidence; with it, changes as sure as it asks stand (0.462 >= 0.4) and
+    less sure ones do not (0.462 < 0.5), at any change_confidence."""
+    mask, plain = refine_with_sigmoid_one_local(small_model)
+    shift = boundary_shift(plain, mask)
+    accurate = dict(accurate_shift=(shift + 1, shift + 2), change_confidence=0.9)
+    _, none = refine_with_sigmoid_one_local(small_model, **accurate)
+    _, sure = refine_with_sigmoid_one_local(small_model, **accurate, accurate_confidence=0.4)
+    _, unsure = refine_with_sigmoid_one_local(small_model, **accurate, accurate_confidence=0.5)
+    assert torch.equal(none, mask) and torch.equal(unsure, mask) and torch.equal(sure, plain)
+
+
 class FlipBlockDenoiser:
-    """Copies its input mask, but predicts foreground in rows / columns ``[0, 8)`` of
-    whatever size it is run at."""
+    """Copies its input mask, but predicts foreground (logit ``block_logit``) in rows /
+    columns ``[0, 8)`` of whatever size it is run at."""
+
+    def __init__(self, block_logit: float = 20.0) -> None:
+        self.block_logit = block_logit
 
     def __call__(self, x, t):
         logits = (x[:, 3:4] * 2 - 1) * 20
-        logits[..., :8, :8] = 20.0
+        logits[..., :8, :8] = self.block_logit
         return logits
 
 
@@ -398,3 +426,54 @@ def test_the_local_pass_merges_patches_as_patch_blend_says(small_model):
         out = refine_semantic(CopyThenLeftHalfDenoiser(5), small_model.diffusion,
                               torch.randn(1, 3, 96, 96), mask, cfg)
         assert torch.equal(out, want), blend
+
+
+def test_deep_changes_by_hand():
+    """A 40x40 square grown by a 1 px ring (depth 0.955, OpenCV's 3x3 L2 step) and a
+    12x12 block 2 px off its right side (depth 6 x 0.955 = 5.73 at its centre): the
+    typical depth along the square's boundary is the ring's, so with deep_change (2, 1),
+    a limit of 2.91 px, the block goes unless its mean confidence reaches
+    deep_change_confidence; the ring stays. A region decides as a whole: the block
+    touching the ring takes the ring with it."""
+    coarse = torch.zeros(80, 80, dtype=torch.bool)
+    coarse[20:60, 20:60] = True
+    ringed = torch.zeros_like(coarse)
+    ringed[19:61, 19:61] = True
+    refined = ringed.clone()
+    refined[34:46, 63:75] = True
+    changed = (refined != coarse).numpy().astype(np.uint8)
+    depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)
+    assert depth.max() == pytest.approx(6 * 0.9550, abs=1e-3)
+    assert typical_change_depth(depth, mask_boundary(coarse).numpy()) == pytest.approx(0.955,
+                                                                                       abs=1e-3)
+    confidence = torch.full((80, 80), 0.8)
+    gate = SemanticTestCfg(deep_change=(2.0, 1.0))
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, gate), ringed)
+    sure = SemanticTestCfg(deep_change=(2.0, 1.0), deep_change_confidence=0.8)
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, sure), refined)
+    loose = SemanticTestCfg(deep_change=(2.0, 5.0))  # limit 6.91 px
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, loose), refined)
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, SemanticTestCfg()),
+                       refined)
+    refined[34:46, 61:63] = True  # one region now
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, gate), coarse)
+
+
+def test_deep_change_drops_an_unsure_region_of_the_global_pass(small_model):
+    """FlipBlockDenoiser(1.0) adds the top-left 24x24 px block, away from the 40x40
+    square, at confidence 2 |sigmoid(1) - 0.5| = 0.462 of the global pass: no change
+    reaches the square's boundary (typical depth 0), so with deep_change (4, 2) the block
+    (depth 11 x 0.955) goes when deep_change_confidence asks 0.5 and stays at 0.4."""
+    img = torch.randn(1, 3, 96, 96)
+    mask = torch.zeros(96, 96, dtype=torch.uint8)
+    mask[30:70, 30:70] = 1
+
+    def run(**settings):
+        return refine_semantic(FlipBlockDenoiser(1.0), small_model.diffusion, img, mask,
+                               SemanticTestCfg(model_size=32, keep_coarse_detail=True,
+                                               **settings), local=False)
+
+    plain = run()
+    assert int((plain != mask).sum()) == 576
+    assert torch.equal(run(deep_change=(4.0, 2.0), deep_change_confidence=0.5), mask)
+    assert torch.equal(run(deep_change=(4.0, 2.0), deep_change_confidence=0.4), plain)

@@ -1,0 +1,172 @@
+"""Leaving accurate masks alone: which of a refinement's changes to its input stand.
+
+Three decisions, each opt-in through the test settings (``SemanticTestCfg``,
+``InstanceTestCfg``; the official behaviour keeps every change):
+
+- Deep changes (``deep_change``, ``deep_change_confidence``): a connected region of
+  change that reaches much deeper into the mask than the changes along its boundary
+  typically do (:func:`drop_deep_changes`) is dropped unless the model is sure of it. A
+  boundary refiner corrects errors of one scale along a mask; a region far past that
+  scale is a guess about the object (a shadow added, a fringe removed), not its boundary.
+- The boundary shift (``accurate_shift``, ``shift_confidence``): how far the refinement
+  moved the input's boundary on average (:func:`sure_shift`) says how accurate the input
+  looked.
+- Per pixel (``change_confidence``, ``accurate_confidence``): given that shift, the
+  confidence ``2 |p - 0.5|`` a change needs (:func:`change_confidence_for`); a pixel the
+  model is less sure of keeps its input value (:func:`keep_unsure_pixels`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import cv2
+import numpy as np
+import torch
+
+from segrefiner.diffusion.process import prediction_confidence
+from segrefiner.inference.mask_ops import mask_boundary
+
+DEPTH_WINDOW = 8  # px: a boundary pixel's change depth is the deepest change this close
+
+
+class ChangeGate(Protocol):
+    """The settings that leave accurate masks alone (SemanticTestCfg, InstanceTestCfg)."""
+
+    change_confidence: float | None
+    accurate_shift: tuple[float, float] | None
+    shift_confidence: float | None
+    accurate_confidence: float | None
+    deep_change: tuple[float, float] | None
+    deep_change_confidence: float
+
+
+def check_change_gate(gate: ChangeGate) -> None:
+    """ValueError unless the confidences are None or in [0, 1], accurate_shift None or
+    (low, high) with 0 <= low < high and deep_change None or (scale, offset) >= 0."""
+    for name in ("change_confidence", "shift_confidence", "accurate_confidence",
+                 "deep_change_confidence"):
+        value = getattr(gate, name)
+        if value is not None and not 0 <= value <= 1:
+            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    shift = gate.accurate_shift
+    if shift is not None and not 0 <= shift[0] < shift[1]:
+        raise ValueError(f"accurate_shift must be (low, high) with 0 <= low < high, "
+                         f"got {shift!r}")
+    deep = gate.deep_change
+    if deep is not None and (len(deep) != 2 or min(deep) < 0):
+        raise ValueError(f"deep_change must be (scale, offset), both >= 0, got {deep!r}")
+
+
+def typical_change_depth(depth: np.ndarray, boundary: np.ndarray) -> float:
+    """The median over the input's boundary pixels of the deepest change within
+    ``DEPTH_WINDOW`` px: how far the refinement typically moved the boundary, in px.
+
+    depth: (H, W) float32, each changed pixel's distance from the unchanged ones (0
+    elsewhere); boundary: (H, W) bool, the input's boundary. 0 without a boundary.
+    """
+    if not boundary.any():
+        return 0.0
+    window = np.ones((2 * DEPTH_WINDOW + 1, 2 * DEPTH_WINDOW + 1), np.uint8)
+    return float(np.median(cv2.dilate(depth, window)[boundary]))
+
+
+def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: torch.Tensor,
+                      gate: ChangeGate) -> torch.Tensor:
+    """``refined`` with each 8-connected region where it differs from ``coarse`` set back
+    to ``coarse`` when the region's depth (its largest distance from the unchanged pixels,
+    OpenCV's 3x3 L2 distance) passes ``scale`` x :func:`typical_change_depth` + ``offset``
+    (``gate.deep_change``) and the mean ``confidence`` over it is below
+    ``gate.deep_change_confidence``.
+
+    refined, coarse: (H, W) bool; confidence: (H, W) float in [0, 1], the model's
+    ``2 |p - 0.5|`` of each pixel's refined value. Returns (H, W) bool (``refined`` itself
+    when ``gate.deep_change`` is None or nothing changed).
+    """
+    if gate.deep_change is None:
+        return refined
+    changed = (refined != coarse).to("cpu", torch.uint8).numpy()
+    count, labels = cv2.connectedComponents(changed, connectivity=8)
+    if count <= 1:
+        return refined
+    depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)
+    scale, offset = gate.deep_change
+    limit = scale * typical_change_depth(depth, mask_boundary(coarse).cpu().numpy()) + offset
+    where = changed.astype(bool)
+    region = labels[where]
+    deepest = np.zeros(count, np.float32)
+    np.maximum.at(deepest, region, depth[where])
+    sure = confidence.float().cpu().numpy()[where]
+    mean_sure = np.bincount(region, sure, count) / np.maximum(np.bincount(region, None, count), 1)
+    dropped_region = (deepest > limit) & (mean_sure < gate.deep_change_confidence)
+    dropped_region[0] = False
+    if not dropped_region.any():
+        return refined
+    dropped = np.zeros_like(where)
+    dropped[where] = dropped_region[region]
+    return torch.where(torch.from_numpy(dropped).to(refined.device), coarse, refined)
+
+
+def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor,
+                   counted: torch.Tensor | None = None) -> float:
+    """Mean shift in px of the refined mask's boundary from the coarse one's: pixels that
+    differ (and are ``counted``, if given) per pixel of the coarse boundary
+    (:func:`mask_boundary`). All (H, W) bool; 0 when the coarse mask has no boundary."""
+    changed = refined != coarse
+    if counted is not None:
+        changed &= counted
+    return float(changed.sum()) / max(1, int(mask_boundary(coarse).sum()))
+
+
+def change_confidence_for(gate: ChangeGate, shift: float) -> float:
+    """The confidence 2 |p - 0.5| a change of the input needs given the refined mask's
+    :func:`boundary_shift`. With ``accurate_shift`` (low, high): up to ``low`` px (an
+    accurate input) ``accurate_confidence`` (None: ``math.inf``, no change at all); above
+    it ``change_confidence`` (None: 0) in full at ``low``, nothing from ``high`` px,
+    linear between. Without: ``change_confidence`` at any shift."""
+    if gate.accurate_shift is None:
+        return gate.change_confidence or 0.0
+    low, high = gate.accurate_shift
+    if shift <= low:
+        return math.inf if gate.accurate_confidence is None else gate.accurate_confidence
+    share = 0.0 if shift >= high else (high - shift) / (high - low)
+    return (gate.change_confidence or 0.0) * share
+
+
+def sure_shift(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
+               shift_confidence: float | None, region: torch.Tensor | None = None) -> float:
+    """:func:`boundary_shift` of ``refined`` from ``coarse`` counting only the changes whose
+    confidence (:func:`prediction_confidence` of the (H, W) ``prob``) is at least
+    ``shift_confidence`` (None: every change); outside ``region`` every change counts."""
+    if shift_confidence is None:
+        return boundary_shift(refined, coarse)
+    counted = prediction_confidence(prob) >= shift_confidence
+    if region is not None:
+        counted |= ~region
+    return boundary_shift(refined, coarse, counted)
+
+
+def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
+                       region: torch.Tensor | None, gate: ChangeGate,
+                       shift: float | None = None) -> torch.Tensor:
+    """``refined`` with the pixels of ``region`` (None: all) where the model is less sure
+    than :func:`change_confidence_for` asks set back to ``coarse``; ``coarse`` itself
+    where it asks for no change at all.
+
+    prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
+    region: (H, W) bool; shift: the refinement's boundary shift if measured elsewhere
+    (None: :func:`sure_shift` of ``refined`` from ``coarse``). Returns (H, W) bool.
+    """
+    if gate.change_confidence is None and gate.accurate_shift is None:
+        return refined  # the default: no mask boundary to compute
+    if shift is None:
+        shift = sure_shift(prob, refined, coarse, gate.shift_confidence, region)
+    needed = change_confidence_for(gate, shift)
+    if needed == math.inf:
+        return coarse
+    if needed <= 0:
+        return refined
+    unsure = prediction_confidence(prob) < needed
+    if region is not None:
+        unsure &= region
+    return torch.where(unsure, coarse, refined)
