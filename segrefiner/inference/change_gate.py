@@ -115,7 +115,8 @@ def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor,
     changed = refined != coarse
     if counted is not None:
         changed &= counted
-    return float(changed.sum()) / max(1, int(mask_boundary(coarse).sum()))
+    boundary = int(torch.count_nonzero(mask_boundary(coarse)))
+    return int(torch.count_nonzero(changed)) / max(1, boundary)
 
 
 def change_confidence_for(gate: ChangeGate, shift: float) -> float:

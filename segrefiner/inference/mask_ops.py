@@ -4,15 +4,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))  # a pixel and its 4-neighbours
 
 
 def mask_boundary(mask: torch.Tensor) -> torch.Tensor:
-    """(H, W) bool: pixels of the (H, W) bool mask with a 4-neighbour of the other value."""
-    padded = F.pad(mask[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0]
-    centre = padded[1:-1, 1:-1]
-    return ((padded[:-2, 1:-1] != centre) | (padded[2:, 1:-1] != centre)
-            | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre))
+    """(H, W) bool: pixels of the (H, W) bool mask with a 4-neighbour of the other value
+    (edges replicated: the image border is no boundary). OpenCV: where the largest and
+    the smallest value over a pixel and its 4-neighbours differ."""
+    pixels = mask.to("cpu", torch.uint8).numpy()
+    largest = cv2.dilate(pixels, CROSS, borderType=cv2.BORDER_REPLICATE)
+    smallest = cv2.erode(pixels, CROSS, borderType=cv2.BORDER_REPLICATE)
+    return torch.from_numpy(largest != smallest).to(mask.device)
 
 
 def dilate_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
