@@ -131,3 +131,20 @@ def test_chunks_refine_like_one_batch(small_model, cases):
         results.append(small_model.refine_instances(case["img"], case["coarse_masks"], [0],
                                                     TorchNoise(seed=0)))
     assert torch.equal(results[0], results[1])
+
+
+def test_instance_test_cfg_holds_on_the_instance_path_only(small_model, monkeypatch):
+    """instance_test_cfg entries win over test_cfg's on the instance path, the semantic
+    path keeps test_cfg's, and an override (a caller's setting) holds on both."""
+    monkeypatch.setattr(small_model, "test_cfg", dict(accurate_shift=(0.75, 1.25),
+                                                      accurate_confidence=0.95))
+    monkeypatch.setattr(small_model, "instance_test_cfg",
+                        dict(accurate_shift=(1.25, 1.75), accurate_confidence=None))
+    monkeypatch.setattr(small_model, "fast_test_cfg", {})
+    instance, semantic = small_model.instance_cfg(), small_model.semantic_cfg()
+    assert (instance.accurate_shift, instance.accurate_confidence) == ((1.25, 1.75), None)
+    assert (semantic.accurate_shift, semantic.accurate_confidence) == ((0.75, 1.25), 0.95)
+    small_model.override_test_cfg(dict(accurate_shift=(0.5, 1.0)))
+    assert small_model.instance_cfg().accurate_shift == (0.5, 1.0)
+    assert small_model.instance_cfg().accurate_confidence is None
+    assert small_model.semantic_cfg().accurate_shift == (0.5, 1.0)
