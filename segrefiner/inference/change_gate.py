@@ -28,7 +28,6 @@ from segrefiner.diffusion.process import prediction_confidence
 from segrefiner.inference.mask_ops import mask_boundary
 
 DEPTH_WINDOW = 8  # px: a boundary pixel's change depth is the deepest change this close
-DEEP_CHANGE_ROUNDS = 5  # drop_deep_changes judges the changes that stand at most this often
 
 
 class ChangeGate(Protocol):
@@ -78,45 +77,34 @@ def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: t
     to ``coarse`` when the region's depth (its largest distance from the unchanged pixels,
     OpenCV's 3x3 L2 distance) passes ``scale`` x :func:`typical_change_depth` + ``offset``
     (``gate.deep_change``) and the mean ``confidence`` over it is below
-    ``gate.deep_change_confidence``. The changes that stand are judged again, against
-    their own typical depth, until no region goes (at most ``DEEP_CHANGE_ROUNDS``
-    rounds): a wrong region along much of the boundary raises the typical depth that
-    the first round judges by.
+    ``gate.deep_change_confidence``.
 
     refined, coarse: (H, W) bool; confidence: (H, W) float in [0, 1], the model's
     ``2 |p - 0.5|`` of each pixel's refined value. Returns (H, W) bool (``refined`` itself
-    when ``gate.deep_change`` is None or no region goes).
+    when ``gate.deep_change`` is None or nothing changed).
     """
     if gate.deep_change is None:
         return refined
+    changed = (refined != coarse).to("cpu", torch.uint8).numpy()
+    count, labels = cv2.connectedComponents(changed, connectivity=8)
+    if count <= 1:
+        return refined
+    depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)
     scale, offset = gate.deep_change
-    kept = refined.to("cpu").numpy().copy()
-    given = coarse.to("cpu").numpy()
-    boundary = mask_boundary(coarse).cpu().numpy()
-    sure = confidence.float().cpu().numpy()
-    dropped_any = False
-    for _ in range(DEEP_CHANGE_ROUNDS):
-        changed = (kept != given).astype(np.uint8)
-        count, labels = cv2.connectedComponents(changed, connectivity=8)
-        if count <= 1:
-            break
-        depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)
-        limit = scale * typical_change_depth(depth, boundary) + offset
-        where = changed.astype(bool)
-        region = labels[where]
-        deepest = np.zeros(count, np.float32)
-        np.maximum.at(deepest, region, depth[where])
-        mean_sure = (np.bincount(region, sure[where], count)
-                     / np.maximum(np.bincount(region, None, count), 1))
-        dropped_region = (deepest > limit) & (mean_sure < gate.deep_change_confidence)
-        dropped_region[0] = False
-        if not dropped_region.any():
-            break
-        dropped = np.zeros_like(where)
-        dropped[where] = dropped_region[region]
-        kept[dropped] = given[dropped]
-        dropped_any = True
-    return torch.from_numpy(kept).to(refined.device) if dropped_any else refined
+    limit = scale * typical_change_depth(depth, mask_boundary(coarse).cpu().numpy()) + offset
+    where = changed.astype(bool)
+    region = labels[where]
+    deepest = np.zeros(count, np.float32)
+    np.maximum.at(deepest, region, depth[where])
+    sure = confidence.float().cpu().numpy()[where]
+    mean_sure = np.bincount(region, sure, count) / np.maximum(np.bincount(region, None, count), 1)
+    dropped_region = (deepest > limit) & (mean_sure < gate.deep_change_confidence)
+    dropped_region[0] = False
+    if not dropped_region.any():
+        return refined
+    dropped = np.zeros_like(where)
+    dropped[where] = dropped_region[region]
+    return torch.where(torch.from_numpy(dropped).to(refined.device), coarse, refined)
 
 
 def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor,

@@ -477,32 +477,3 @@ def test_deep_change_drops_an_unsure_region_of_the_global_pass(small_model):
     assert int((plain != mask).sum()) == 576
     assert torch.equal(run(deep_change=(4.0, 2.0), deep_change_confidence=0.5), mask)
     assert torch.equal(run(deep_change=(4.0, 2.0), deep_change_confidence=0.4), plain)
-
-
-def test_deep_changes_are_judged_again_without_the_regions_that_went(monkeypatch):
-    """An 80x80 square loses a 6 px band along three sides with a 30x30 lobe (one region,
-    unsure) and a 10 px strip along part of the fourth (another). The band sets the
-    typical depth, so the first round drops only the much deeper lobe with its band; the
-    strip, within the first limit, is judged again against the changes that stand (none
-    near most of the boundary: typical depth 0) and goes in the second round."""
-    coarse = torch.zeros(100, 100, dtype=torch.bool)
-    coarse[10:90, 10:90] = True
-    refined = coarse.clone()
-    refined[10:16, 10:90] = refined[10:90, 10:16] = refined[10:90, 84:90] = False  # band
-    refined[10:40, 35:65] = False  # lobe
-    refined[80:90, 30:70] = False  # strip, apart from the band
-    changed = (refined != coarse).numpy().astype(np.uint8)
-    depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)
-    boundary = mask_boundary(coarse).numpy()
-    typical = typical_change_depth(depth, boundary)
-    strip = depth[80:90, 30:70].max()
-    assert strip == pytest.approx(5 * 0.955, abs=1e-3)  # 10 rows: 5 steps to row 79
-    assert depth[10:40, 35:65].max() > 2 * typical + 1 > strip  # the lobe goes first
-    gate = SemanticTestCfg(deep_change=(2.0, 1.0))
-    unsure = torch.full((100, 100), 0.5)
-    stripped = coarse.clone()
-    stripped[80:90, 30:70] = False
-    monkeypatch.setattr("segrefiner.inference.change_gate.DEEP_CHANGE_ROUNDS", 1)
-    assert torch.equal(drop_deep_changes(refined, coarse, unsure, gate), stripped)
-    monkeypatch.undo()
-    assert torch.equal(drop_deep_changes(refined, coarse, unsure, gate), coarse)
