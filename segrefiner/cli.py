@@ -46,7 +46,8 @@ def add_model_args(parser: argparse.ArgumentParser, steps_help: str) -> None:
     group.add_argument("--fast", action="store_true",
                        help="fast mode: fp16 on GPU, bf16 on CPUs with bf16 kernels (other "
                             "CPUs stay fp32) and the config's fast_test_cfg (the bundled "
-                            "model: fewer local patches); within 0.003 IoU / mBA of exact")
+                            "model: fewer local patches); within 0.003 IoU / mBA of exact on "
+                            "rough and SAM masks")
     group.add_argument("--runtime", choices=RUNTIMES, default=TORCH,
                        help="what runs the denoiser: torch (default) or openvino (CPU; "
                             "pip install openvino; with --fast 1.3-1.8x faster than "

@@ -168,7 +168,8 @@ class Refiner:
         fast: opt-in fast mode: lower precision (fp16 autocast on GPU, bf16 on CPUs
             with bf16 kernels; fp32 with a warning on other CPUs, where bf16 would be
             slower) and the config's ``fast_test_cfg`` settings (the bundled model: fewer
-            local patches), within 0.003 IoU / mBA of the exact mode on the real sets.
+            local patches), within 0.003 IoU / mBA of the exact mode on the real sets'
+            rough and SAM masks (of their accurate masks it harms one DIS image).
         runtime: what runs SegRefiner's denoiser: 'torch' (default) or 'openvino' (CPU
             only, ``pip install openvino``; bf16 in fast mode, f32 otherwise; where
             openvino is not installed, torch with a warning). See
