@@ -14,6 +14,9 @@ Three decisions, each opt-in through the test settings (``SemanticTestCfg``,
 - Per pixel (``change_confidence``, ``accurate_confidence``): given that shift, the
   confidence ``2 |p - 0.5|`` a change needs (:func:`change_confidence_for`); a pixel the
   model is less sure of keeps its input value (:func:`keep_unsure_pixels`).
+
+:func:`gate_changes` makes all three on a whole mask. Confidences are
+``prediction_confidence`` of the model's probability: (H, W) float in [0, 1].
 """
 from __future__ import annotations
 
@@ -24,7 +27,6 @@ import cv2
 import numpy as np
 import torch
 
-from segrefiner.diffusion.process import prediction_confidence
 from segrefiner.inference.mask_ops import mask_boundary
 
 DEPTH_WINDOW = 8  # px: a boundary pixel's change depth is the deepest change this close
@@ -58,6 +60,16 @@ def check_change_gate(gate: ChangeGate) -> None:
         raise ValueError(f"deep_change must be (scale, offset), both >= 0, got {deep!r}")
 
 
+def keeps_unsure_pixels(gate: ChangeGate) -> bool:
+    """Whether ``gate`` decides pixel by pixel (``change_confidence`` or ``accurate_shift``)."""
+    return gate.change_confidence is not None or gate.accurate_shift is not None
+
+
+def gate_on(gate: ChangeGate) -> bool:
+    """Whether any of ``gate``'s decisions is on (off: every change stands, officially)."""
+    return gate.deep_change is not None or keeps_unsure_pixels(gate)
+
+
 def typical_change_depth(depth: np.ndarray, boundary: np.ndarray) -> float:
     """The median over the input's boundary pixels of the deepest change within
     ``DEPTH_WINDOW`` px: how far the refinement typically moved the boundary, in px.
@@ -72,7 +84,7 @@ def typical_change_depth(depth: np.ndarray, boundary: np.ndarray) -> float:
 
 
 def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: torch.Tensor,
-                      gate: ChangeGate) -> torch.Tensor:
+                      gate: ChangeGate, boundary: torch.Tensor | None = None) -> torch.Tensor:
     """``refined`` with each 8-connected region where it differs from ``coarse`` set back
     to ``coarse`` when the region's depth (its largest distance from the unchanged pixels,
     OpenCV's 3x3 L2 distance) passes ``scale`` x :func:`typical_change_depth` + ``offset``
@@ -80,8 +92,9 @@ def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: t
     ``gate.deep_change_confidence``.
 
     refined, coarse: (H, W) bool; confidence: (H, W) float in [0, 1], the model's
-    ``2 |p - 0.5|`` of each pixel's refined value. Returns (H, W) bool (``refined`` itself
-    when ``gate.deep_change`` is None or nothing changed).
+    ``2 |p - 0.5|`` of each pixel's refined value; boundary: ``mask_boundary(coarse)`` if
+    computed already. Returns (H, W) bool (``refined`` itself when ``gate.deep_change`` is
+    None or nothing changed).
     """
     if gate.deep_change is None:
         return refined
@@ -91,7 +104,9 @@ def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: t
         return refined
     depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)
     scale, offset = gate.deep_change
-    limit = scale * typical_change_depth(depth, mask_boundary(coarse).cpu().numpy()) + offset
+    if boundary is None:
+        boundary = mask_boundary(coarse)
+    limit = scale * typical_change_depth(depth, boundary.cpu().numpy()) + offset
     where = changed.astype(bool)
     region = labels[where]
     deepest = np.zeros(count, np.float32)
@@ -108,15 +123,18 @@ def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: t
 
 
 def boundary_shift(refined: torch.Tensor, coarse: torch.Tensor,
-                   counted: torch.Tensor | None = None) -> float:
+                   counted: torch.Tensor | None = None,
+                   boundary: torch.Tensor | None = None) -> float:
     """Mean shift in px of the refined mask's boundary from the coarse one's: pixels that
     differ (and are ``counted``, if given) per pixel of the coarse boundary
-    (:func:`mask_boundary`). All (H, W) bool; 0 when the coarse mask has no boundary."""
+    (``boundary``, else :func:`mask_boundary` of ``coarse``). All (H, W) bool; 0 when the
+    coarse mask has no boundary."""
     changed = refined != coarse
     if counted is not None:
         changed &= counted
-    boundary = int(torch.count_nonzero(mask_boundary(coarse)))
-    return int(torch.count_nonzero(changed)) / max(1, boundary)
+    if boundary is None:
+        boundary = mask_boundary(coarse)
+    return int(torch.count_nonzero(changed)) / max(1, int(torch.count_nonzero(boundary)))
 
 
 def change_confidence_for(gate: ChangeGate, shift: float) -> float:
@@ -134,40 +152,50 @@ def change_confidence_for(gate: ChangeGate, shift: float) -> float:
     return (gate.change_confidence or 0.0) * share
 
 
-def sure_shift(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
-               shift_confidence: float | None, region: torch.Tensor | None = None) -> float:
+def sure_shift(confidence: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
+               shift_confidence: float | None,
+               boundary: torch.Tensor | None = None) -> float:
     """:func:`boundary_shift` of ``refined`` from ``coarse`` counting only the changes whose
-    confidence (:func:`prediction_confidence` of the (H, W) ``prob``) is at least
-    ``shift_confidence`` (None: every change); outside ``region`` every change counts."""
-    if shift_confidence is None:
-        return boundary_shift(refined, coarse)
-    counted = prediction_confidence(prob) >= shift_confidence
-    if region is not None:
-        counted |= ~region
-    return boundary_shift(refined, coarse, counted)
+    (H, W) ``confidence`` is at least ``shift_confidence`` (None: every change)."""
+    counted = None if shift_confidence is None else confidence >= shift_confidence
+    return boundary_shift(refined, coarse, counted, boundary)
 
 
-def keep_unsure_pixels(prob: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
-                       region: torch.Tensor | None, gate: ChangeGate,
-                       shift: float | None = None) -> torch.Tensor:
-    """``refined`` with the pixels of ``region`` (None: all) where the model is less sure
-    than :func:`change_confidence_for` asks set back to ``coarse``; ``coarse`` itself
-    where it asks for no change at all.
+def keep_unsure_pixels(confidence: torch.Tensor, refined: torch.Tensor, coarse: torch.Tensor,
+                       gate: ChangeGate, shift: float | None = None,
+                       boundary: torch.Tensor | None = None) -> torch.Tensor:
+    """``refined`` with the pixels where the model is less sure than
+    :func:`change_confidence_for` asks set back to ``coarse``; ``coarse`` itself where it
+    asks for no change at all; ``refined`` unless :func:`keeps_unsure_pixels`.
 
-    prob: (H, W) float in [0, 1], the model's probability in ``region``; refined, coarse,
-    region: (H, W) bool; shift: the refinement's boundary shift if measured elsewhere
-    (None: :func:`sure_shift` of ``refined`` from ``coarse``). Returns (H, W) bool.
+    confidence: (H, W) float in [0, 1]; refined, coarse: (H, W) bool; shift: the
+    refinement's boundary shift if measured elsewhere (None: :func:`sure_shift` of
+    ``refined`` from ``coarse``); boundary: ``mask_boundary(coarse)`` if computed
+    already. Returns (H, W) bool.
     """
-    if gate.change_confidence is None and gate.accurate_shift is None:
-        return refined  # the default: no mask boundary to compute
+    if not keeps_unsure_pixels(gate):
+        return refined
     if shift is None:
-        shift = sure_shift(prob, refined, coarse, gate.shift_confidence, region)
+        shift = sure_shift(confidence, refined, coarse, gate.shift_confidence, boundary)
     needed = change_confidence_for(gate, shift)
     if needed == math.inf:
         return coarse
     if needed <= 0:
         return refined
-    unsure = prediction_confidence(prob) < needed
-    if region is not None:
-        unsure &= region
-    return torch.where(unsure, coarse, refined)
+    return torch.where(confidence < needed, coarse, refined)
+
+
+def gate_changes(refined: torch.Tensor, confidence: torch.Tensor, coarse: torch.Tensor,
+                 gate: ChangeGate) -> torch.Tensor:
+    """The changes of ``refined`` from ``coarse`` that stand under ``gate``: deep regions of
+    change the model is unsure of dropped (:func:`drop_deep_changes`), then the changes of
+    each pixel less sure than the boundary shift asks (:func:`keep_unsure_pixels`).
+
+    refined, coarse: (H, W) bool; confidence: (H, W) float in [0, 1], the model's
+    ``2 |p - 0.5|`` of every pixel. Returns (H, W) bool (``refined`` when the gate is off).
+    """
+    if not gate_on(gate):
+        return refined
+    boundary = mask_boundary(coarse)
+    refined = drop_deep_changes(refined, coarse, confidence, gate, boundary)
+    return keep_unsure_pixels(confidence, refined, coarse, gate, boundary=boundary)

@@ -23,6 +23,7 @@ from segrefiner.inference.change_gate import (
     check_change_gate,
     drop_deep_changes,
     keep_unsure_pixels,
+    keeps_unsure_pixels,
     sure_shift,
 )
 from segrefiner.utils.boxes import tight_boxes
@@ -91,7 +92,7 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
     whole. ``shifts``: each result's boundary shift measured elsewhere (None: in the box,
     pasted against ``coarse``).
     """
-    gate = cfg is not None and coarse is not None  # keep_unsure_pixels: what cfg asks
+    gate = cfg is not None and coarse is not None and keeps_unsure_pixels(cfg)
     out = torch.zeros((probs.shape[0], height, width), dtype=torch.bool, device=probs.device)
     for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
         ys = (torch.arange(y1, y2, device=probs.device, dtype=torch.float32) + 0.5 - y1) / (y2 - y1)
@@ -103,8 +104,9 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
         out[i, y1:y2, x1:x2] = pasted[0, 0] >= 0.5
         if gate:  # the coarse mask lies inside its box: the box decides alone
             box = (slice(y1, y2), slice(x1, x2))
-            out[i][box] = keep_unsure_pixels(pasted[0, 0], out[i][box], coarse[i][box],
-                                             None, cfg, None if shifts is None else shifts[i])
+            out[i][box] = keep_unsure_pixels(prediction_confidence(pasted[0, 0]), out[i][box],
+                                             coarse[i][box], cfg,
+                                             None if shifts is None else shifts[i])
     return out
 
 
@@ -157,7 +159,8 @@ def refine_instances(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tens
             probs = drop_deep_crop_changes(probs, mask_crops, cfg)
         shifts = None
         if cfg.accurate_shift is not None:  # at the model's resolution, before resampling
-            shifts = [sure_shift(prob[0], prob[0] >= 0.5, crop[0] >= 0.5, cfg.shift_confidence)
+            shifts = [sure_shift(prediction_confidence(prob[0]), prob[0] >= 0.5, crop[0] >= 0.5,
+                                 cfg.shift_confidence)
                       for prob, crop in zip(probs, mask_crops, strict=True)]
         out[chunk] = paste_back(probs, boxes, height, width, masks[chunk], cfg,
                                 shifts).to(torch.uint8)

@@ -31,11 +31,7 @@ import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource, StepCallback
 from segrefiner.diffusion.process import prediction_confidence
-from segrefiner.inference.change_gate import (
-    check_change_gate,
-    drop_deep_changes,
-    keep_unsure_pixels,
-)
+from segrefiner.inference.change_gate import check_change_gate, gate_changes, gate_on
 from segrefiner.inference.mask_ops import dilate_square, mask_boundary
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
@@ -326,32 +322,13 @@ def local_pass(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
     return LocalResult(torch.where(covered, prob >= 0.5, global_mask), prob, covered)
 
 
-def gate_changes(refined: torch.Tensor, prob: torch.Tensor, coarse: torch.Tensor,
-                 cfg: SemanticTestCfg) -> torch.Tensor:
-    """The changes of ``refined`` from ``coarse`` that stand under ``cfg``'s change gate
-    (segrefiner.inference.change_gate): deep regions of change the model is unsure of
-    dropped, then the changes of each pixel less sure than the boundary shift asks.
-
-    refined, coarse: (H, W) bool; prob: (H, W) float in [0, 1], the model's probability
-    of every pixel. Returns (H, W) bool (``refined`` when the gate is off).
-    """
-    refined = drop_deep_changes(refined, coarse, prediction_confidence(prob), cfg)
-    return keep_unsure_pixels(prob, refined, coarse, None, cfg)
-
-
-def gating(cfg: SemanticTestCfg) -> bool:
-    """Whether any of the change gate's decisions is on."""
-    return (cfg.deep_change is not None or cfg.accurate_shift is not None
-            or cfg.change_confidence is not None)
-
-
 def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tensor,
                     coarse_mask: torch.Tensor, cfg: SemanticTestCfg = SemanticTestCfg(),
                     noise: NoiseSource | None = None, local: bool = True,
                     on_step: StepCallback | None = None,
                     on_patches: PatchCallback | None = None) -> torch.Tensor:
     """Refine one whole-image mask at any resolution: :func:`global_pass`, then
-    :func:`local_pass`, then :func:`gate_changes` (where cfg asks), with the local pass's
+    :func:`local_pass`, then ``change_gate.gate_changes`` (where cfg asks), with the local pass's
     probability where it ran and the global pass's (nearest-upsampled) elsewhere.
 
     Args:
@@ -379,9 +356,10 @@ def refine_semantic(denoiser: Denoiser, diffusion: MaskProcess, img: torch.Tenso
     if local and height >= cfg.local_size and width >= cfg.local_size:
         refined, prob, covered = local_pass(denoiser, diffusion, img, glob.mask,
                                             glob.fine_prob, cfg, noise, on_patches)
-    if not gating(cfg):
+    if not gate_on(cfg):
         return refined.to(torch.uint8)
-    pixel_prob = F.interpolate(glob.prob[None, None], (height, width), mode="nearest")[0, 0]
+    confidence = F.interpolate(prediction_confidence(glob.prob)[None, None], (height, width),
+                               mode="nearest")[0, 0]
     if covered is not None:
-        pixel_prob = torch.where(covered, prob, pixel_prob)
-    return gate_changes(refined, pixel_prob, mask, cfg).to(torch.uint8)
+        confidence[covered] = prediction_confidence(prob[covered])
+    return gate_changes(refined, confidence, mask, cfg).to(torch.uint8)
