@@ -34,9 +34,12 @@ class RefinerDataPreprocessor(BaseDataPreprocessor):
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 
     def normalize(self, img: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) RGB in [0, 255] -> normalised float32."""
-        img = img.float() if self.scale == 1 else img.float() / self.scale
-        return (img - self.mean) / self.std
+        """(B, 3, H, W) RGB in [0, 255] -> normalised float32 (a new tensor, computed in
+        place: one image-sized allocation, which a 4K image's refinement notices)."""
+        img = img.to(torch.float32, copy=True)
+        if self.scale != 1:
+            img.div_(self.scale)
+        return img.sub_(self.mean).div_(self.std)
 
     def image_tensor(self, image: np.ndarray) -> torch.Tensor:
         """(H, W, 3) uint8 RGB array -> (1, 3, H, W) normalised float32 on this module's
