@@ -14,6 +14,9 @@ from segrefiner.inference.change_gate import (
     boundary_shift,
     change_confidence_for,
     drop_deep_changes,
+    gate_changes,
+    gate_on,
+    keeps_unsure_pixels,
     typical_change_depth,
 )
 from segrefiner.inference.mask_ops import dilate_square, mask_boundary
@@ -457,6 +460,32 @@ def test_deep_changes_by_hand():
                        refined)
     refined[34:46, 61:63] = True  # one region now
     assert torch.equal(drop_deep_changes(refined, coarse, confidence, gate), coarse)
+
+
+def test_gate_changes_by_hand():
+    """The square, ring and block above: the block goes as a deep change; with
+    change_confidence 0.5 (no accurate_shift: asked at any shift) the ring's top row,
+    0.3 sure, keeps the input and the rest of the ring (0.8) stands. Off, the refined
+    mask comes back as it is."""
+    coarse = torch.zeros(80, 80, dtype=torch.bool)
+    coarse[20:60, 20:60] = True
+    refined = torch.zeros_like(coarse)
+    refined[19:61, 19:61] = True
+    refined[34:46, 63:75] = True
+    confidence = torch.full((80, 80), 0.8)
+    confidence[19] = 0.3
+    want = coarse.clone()
+    want[20:61, 19:61] = True
+    gate = SemanticTestCfg(deep_change=(2.0, 1.0), change_confidence=0.5)
+    assert gate_on(gate) and keeps_unsure_pixels(gate)
+    assert torch.equal(gate_changes(refined, confidence, coarse, gate), want)
+    deep_only = SemanticTestCfg(deep_change=(2.0, 1.0))
+    assert gate_on(deep_only) and not keeps_unsure_pixels(deep_only)
+    ringed = refined.clone()
+    ringed[34:46, 63:75] = False
+    assert torch.equal(gate_changes(refined, confidence, coarse, deep_only), ringed)
+    assert not gate_on(SemanticTestCfg())
+    assert gate_changes(refined, confidence, coarse, SemanticTestCfg()) is refined
 
 
 def test_deep_change_drops_an_unsure_region_of_the_global_pass(small_model):
