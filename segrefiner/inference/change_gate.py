@@ -21,7 +21,7 @@ Three decisions, each opt-in through the test settings (``SemanticTestCfg``,
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -32,32 +32,42 @@ from segrefiner.inference.mask_ops import mask_boundary
 DEPTH_WINDOW = 8  # px: a boundary pixel's change depth is the deepest change this close
 
 
-class ChangeGate(Protocol):
-    """The settings that leave accurate masks alone (SemanticTestCfg, InstanceTestCfg)."""
+@dataclass(frozen=True)
+class ChangeGate:
+    """The settings that leave accurate masks alone, shared by ``SemanticTestCfg`` and
+    ``InstanceTestCfg`` (None: off; off, every change stands, as officially)."""
 
-    change_confidence: float | None
-    accurate_shift: tuple[float, float] | None
-    shift_confidence: float | None
-    accurate_confidence: float | None
-    deep_change: tuple[float, float] | None
-    deep_change_confidence: float
+    change_confidence: float | None = None  # the confidence 2 |p - 0.5| a change of the
+    # input needs to stand (scaled by accurate_shift); a less sure pixel keeps the input
+    accurate_shift: tuple[float, float] | None = None  # (low, high) px: when the refined
+    # mask's boundary moved at most ``low`` px on average from the input's
+    # (boundary_shift: an accurate input) a change needs accurate_confidence; above,
+    # change_confidence applies in full at ``low``, not at all from ``high`` px (a rough
+    # input), linearly between; None: no such decision, change_confidence always in full
+    shift_confidence: float | None = None  # accurate_shift's shift counts only changes
+    # the model is at least this sure of (2 |p - 0.5|); None: every change
+    accurate_confidence: float | None = None  # the confidence a change of an accurate
+    # input needs; None: none is changed (the input is returned as it is)
+    deep_change: tuple[float, float] | None = None  # (scale, offset px): a region of
+    # change deeper than scale x the typical change depth along the input's boundary +
+    # offset is dropped unless its mean confidence reaches deep_change_confidence
+    deep_change_confidence: float = 0.9
 
-
-def check_change_gate(gate: ChangeGate) -> None:
-    """ValueError unless the confidences are None or in [0, 1], accurate_shift None or
-    (low, high) with 0 <= low < high and deep_change None or (scale, offset) >= 0."""
-    for name in ("change_confidence", "shift_confidence", "accurate_confidence",
-                 "deep_change_confidence"):
-        value = getattr(gate, name)
-        if value is not None and not 0 <= value <= 1:
-            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-    shift = gate.accurate_shift
-    if shift is not None and not 0 <= shift[0] < shift[1]:
-        raise ValueError(f"accurate_shift must be (low, high) with 0 <= low < high, "
-                         f"got {shift!r}")
-    deep = gate.deep_change
-    if deep is not None and (len(deep) != 2 or min(deep) < 0):
-        raise ValueError(f"deep_change must be (scale, offset), both >= 0, got {deep!r}")
+    def __post_init__(self) -> None:
+        """ValueError unless the confidences are None or in [0, 1], accurate_shift None or
+        (low, high) with 0 <= low < high and deep_change None or (scale, offset) >= 0."""
+        for name in ("change_confidence", "shift_confidence", "accurate_confidence",
+                     "deep_change_confidence"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        shift = self.accurate_shift
+        if shift is not None and not 0 <= shift[0] < shift[1]:
+            raise ValueError(f"accurate_shift must be (low, high) with 0 <= low < high, "
+                             f"got {shift!r}")
+        deep = self.deep_change
+        if deep is not None and (len(deep) != 2 or min(deep) < 0):
+            raise ValueError(f"deep_change must be (scale, offset), both >= 0, got {deep!r}")
 
 
 def keeps_unsure_pixels(gate: ChangeGate) -> bool:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource
 from segrefiner.diffusion.process import prediction_confidence
 from segrefiner.inference.change_gate import (
-    check_change_gate,
+    ChangeGate,
     drop_deep_changes,
     keep_unsure_pixels,
     keeps_unsure_pixels,
@@ -30,23 +30,14 @@ from segrefiner.utils.boxes import tight_boxes
 
 
 @dataclass(frozen=True)
-class InstanceTestCfg:
-    """Test settings of the instance path (official defaults)."""
+class InstanceTestCfg(ChangeGate):
+    """Test settings of the instance path (official defaults), with the change gate's
+    (:class:`ChangeGate`: off by default)."""
 
     model_size: int = 256
     pad_width: int = 20
     batch_size: int = 32  # crops per sampler chunk (official name: batch_max)
     area_thr: int = 512
-    # Leaving accurate masks alone, as SemanticTestCfg (None: off):
-    change_confidence: float | None = None
-    accurate_shift: tuple[float, float] | None = None
-    shift_confidence: float | None = None
-    accurate_confidence: float | None = None
-    deep_change: tuple[float, float] | None = None
-    deep_change_confidence: float = 0.9
-
-    def __post_init__(self) -> None:
-        check_change_gate(self)
 
 
 def padded_boxes(masks: torch.Tensor, pad_width: int) -> torch.Tensor:
@@ -86,11 +77,11 @@ def paste_back(probs: torch.Tensor, boxes: torch.Tensor, height: int, width: int
 
     Bilinear ``grid_sample`` at full-image pixel centres (align_corners=False), zero
     outside the crop, threshold >= 0.5. Pixels outside a box always sample < 0.5, so only
-    the box region is computed. With ``cfg.change_confidence``, pixels of the box where
-    the pasted probability is less sure than it asks keep the (N, H, W) bool ``coarse``;
-    with ``cfg.accurate_shift`` a box whose result moved the boundary little keeps it
-    whole. ``shifts``: each result's boundary shift measured elsewhere (None: in the box,
-    pasted against ``coarse``).
+    the box region is computed. Where ``cfg`` decides pixel by pixel
+    (``change_confidence``, ``accurate_shift``: change_gate.keep_unsure_pixels), pixels of
+    the box less sure than the result's boundary shift asks keep the (N, H, W) bool
+    ``coarse``. ``shifts``: each result's boundary shift measured elsewhere (None: in the
+    box, pasted against ``coarse``).
     """
     gate = cfg is not None and coarse is not None and keeps_unsure_pixels(cfg)
     out = torch.zeros((probs.shape[0], height, width), dtype=torch.bool, device=probs.device)

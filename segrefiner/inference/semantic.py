@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from segrefiner.diffusion import Denoiser, MaskProcess, NoiseSource, StepCallback
 from segrefiner.diffusion.process import prediction_confidence
-from segrefiner.inference.change_gate import check_change_gate, gate_changes, gate_on
+from segrefiner.inference.change_gate import ChangeGate, gate_changes, gate_on
 from segrefiner.inference.mask_ops import dilate_square, mask_boundary
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
@@ -40,8 +40,9 @@ PatchCallback = Callable[[int, int], None]  # (patches done, patches in all)
 
 
 @dataclass(frozen=True)
-class SemanticTestCfg:
-    """Test settings of the semantic path (official defaults)."""
+class SemanticTestCfg(ChangeGate):
+    """Test settings of the semantic path (official defaults), with the change gate's
+    (:class:`ChangeGate`: off by default)."""
 
     model_size: int = 256
     fine_prob_thr: float = 0.9
@@ -65,22 +66,6 @@ class SemanticTestCfg:
     # (None: model_size)
     global_resize: str = "nearest"  # image / mask downsampling of the global pass:
     # 'nearest' (floor index, official) or 'area' (averaging; the mask then >= 0.5)
-    # Leaving accurate masks alone (segrefiner.inference.change_gate; None: off):
-    change_confidence: float | None = None  # local results change the input mask only
-    # where their confidence 2 |p - 0.5| is at least this; elsewhere it keeps the input
-    accurate_shift: tuple[float, float] | None = None  # (low, high) px: when the refined
-    # mask's boundary moved at most ``low`` px on average from the input's
-    # (boundary_shift: an accurate input) a change needs accurate_confidence; above,
-    # change_confidence applies in full at ``low``, not at all from ``high`` px (a rough
-    # input), linearly between; None: no such decision, change_confidence always in full
-    shift_confidence: float | None = None  # accurate_shift's shift counts only changes
-    # the model is at least this sure of (2 |p - 0.5|); None: every change
-    accurate_confidence: float | None = None  # the confidence a change of an accurate
-    # input needs; None: none is changed (the input is returned as it is)
-    deep_change: tuple[float, float] | None = None  # (scale, offset px): a region of
-    # change deeper than scale x the typical change depth along the input's boundary +
-    # offset is dropped unless its mean confidence reaches deep_change_confidence
-    deep_change_confidence: float = 0.9
 
     def __post_init__(self) -> None:
         if self.global_resize not in ("nearest", "area"):
@@ -88,7 +73,7 @@ class SemanticTestCfg:
                              f"got {self.global_resize!r}")
         if self.patch_blend not in BLENDS:
             raise ValueError(f"patch_blend must be one of {BLENDS}, got {self.patch_blend!r}")
-        check_change_gate(self)
+        super().__post_init__()
 
     def global_size(self, height: int, width: int) -> int:
         """The global pass's side: ``model_size`` (official), or with ``global_downsample``
