@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks, in at most about 8 minutes on one CUDA GPU:
-#   1. CUDA refinement agrees with the CPU (exact mode) and fast mode (fp16) nearly so;
+#   1. the test files that name CUDA devices (test_precision, test_refiner,
+#      test_first_hour: 63 tests, about 20 s on a 2-core CPU), here with a CUDA device
+#      present; CUDA refinement agrees with the CPU (exact mode), fast mode (fp16) nearly so;
 #   2. tools/benchmark.py --device cuda: LR instance refinement of a 640x480 image with 8
 #      instances at 6 steps (official, exact, fast), the 4096x2160 semantic-path image
 #      (time, peak GPU memory), the default path rows;
@@ -18,6 +20,8 @@ print("GPU:", torch.cuda.get_device_name(), f"{torch.cuda.get_device_properties(
       "torch", torch.__version__)
 PY
 status=0
+timeout 120 $PY -m pytest -q tests/test_utils/test_precision.py \
+    tests/test_apis/test_refiner.py tests/test_apis/test_first_hour.py || status=1
 timeout 150 $PY - <<'PY' || status=1
 import numpy as np
 from segrefiner.apis import Refiner
