@@ -36,6 +36,7 @@ from segrefiner.inference.mask_ops import dilate_square, mask_boundary
 
 MIN_FOREGROUND_PIXELS = 128  # coarse masks with <= this many pixels give an empty result
 BLENDS = ("mean", "tent")  # SemanticTestCfg.patch_blend
+COVER_OFFSETS = 4  # grid offsets tried per axis by SemanticTestCfg.cover_fewest
 PatchCallback = Callable[[int, int], None]  # (patches done, patches in all)
 
 
@@ -55,6 +56,8 @@ class SemanticTestCfg(ChangeGate):
     global_steps: tuple[int, ...] | None = None  # None: all but the last (official)
     patch_size: int | None = None  # local patches' side; None: model_size (official)
     cover_stride: int | None = None  # boundary cover grid; None: half the patch side
+    cover_fewest: bool = False  # shift that grid to whichever offset needs fewest
+    # patches (boundary_boxes)
     unsure_patches: bool = True  # patches around unsure points (official); with
     # cover_boundary they may be left out: the cover reaches every boundary pixel anyway
     patch_blend: str = "mean"  # how overlapping patches merge: 'mean' (official) or
@@ -175,15 +178,28 @@ class PatchMerge:
         return self.prob_sum / torch.where(covered, self.weight_sum, 1.0), covered
 
 
-def boundary_boxes(boundary: torch.Tensor, size: int, stride: int | None = None) -> torch.Tensor:
+def boundary_boxes(boundary: torch.Tensor, size: int, stride: int | None = None,
+                   fewest: bool = False) -> torch.Tensor:
     """(K, 4) int64 ``size`` boxes, inside the image, centred on the cells of a ``stride``
     grid (default ``size // 2``; at most ``size``) that the (H, W) bool ``boundary``
-    passes through: together they cover it."""
+    passes through: together they cover it. Row-major cell order. With ``fewest`` the
+    grid is shifted by whichever of ``COVER_OFFSETS`` x ``COVER_OFFSETS`` offsets (equal
+    fractions of the stride) leaves the boundary in fewest cells (unshifted on a tie)."""
     height, width = boundary.shape
     stride = stride or size // 2
     ys, xs = torch.nonzero(boundary, as_tuple=True)
-    cells = torch.unique(torch.stack([ys // stride, xs // stride], dim=1), dim=0)
-    cy, cx = cells[:, 0] * stride + stride // 2, cells[:, 1] * stride + stride // 2
+    columns = width // stride + 2  # more than any cell column, shifted or not
+    step = max(1, stride // COVER_OFFSETS)
+    offsets = ([(oy, ox) for oy in range(0, stride, step) for ox in range(0, stride, step)]
+               if fewest else [(0, 0)])
+    best = None
+    for oy, ox in offsets:
+        cells = torch.unique(((ys + oy) // stride) * columns + (xs + ox) // stride)
+        if best is None or len(cells) < len(best[0]):
+            best = cells, oy, ox
+    cells, oy, ox = best
+    cy = (cells // columns) * stride + stride // 2 - oy
+    cx = (cells % columns) * stride + stride // 2 - ox
     x1 = (cx - size // 2).clamp(min=0, max=width - size)
     y1 = (cy - size // 2).clamp(min=0, max=height - size)
     return torch.stack([x1, y1, x1 + size, y1 + size], dim=1)
@@ -208,7 +224,8 @@ def select_patches(global_mask: torch.Tensor, fine_prob: torch.Tensor,
     if cfg.cover_boundary:
         if boundary is None:
             boundary = mask_boundary(global_mask)
-        extra = boundary_boxes(boundary, cfg.local_size, cfg.cover_stride)
+        extra = boundary_boxes(boundary, cfg.local_size, cfg.cover_stride,
+                               cfg.cover_fewest)
         seen = {tuple(b) for b in boxes.tolist()}
         extra = [b for b in extra.tolist() if tuple(b) not in seen]
         if extra:

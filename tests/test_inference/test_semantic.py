@@ -369,6 +369,26 @@ def test_boundary_cover_with_a_wider_stride_still_covers_the_boundary():
     assert len(boundary_boxes(boundary, 128, 128)) < len(boundary_boxes(boundary, 128, 64))
 
 
+
+def test_the_fewest_cells_cover_shifts_the_grid_off_a_boundary_on_a_cell_edge():
+    # Two boundary rows either side of the unshifted grid's row edge at y = 88: 2 rows of
+    # 5 cells (x 0-399), but a grid shifted down by 22 px holds both rows in one row.
+    boundary = torch.zeros(300, 400, dtype=torch.bool)
+    boundary[87:89, :] = True
+    assert len(boundary_boxes(boundary, 128, 88)) == 10
+    boxes = boundary_boxes(boundary, 128, 88, fewest=True)
+    assert len(boxes) == 5
+    assert boxes[:, 1].unique().tolist() == [88 + 44 - 22 - 64]  # the shifted cell's centre
+    covered = torch.zeros_like(boundary)
+    for x1, y1, x2, y2 in boxes.tolist():
+        assert x1 >= 0 and y1 >= 0 and x2 <= 400 and y2 <= 300
+        covered[y1:y2, x1:x2] = True
+    assert bool(covered[boundary].all())
+    # Where no shift helps, the unshifted grid's boxes.
+    line = torch.zeros(300, 400, dtype=torch.bool)
+    line[40, 10:20] = True
+    assert torch.equal(boundary_boxes(line, 128, 88, fewest=True), boundary_boxes(line, 128, 88))
+
 def test_blend_weights_by_hand():
     """Side 4: the tent min(i + 1/2, 4 - i - 1/2) / 2 = 1/4, 3/4, 3/4, 1/4 in each axis."""
     tent = torch.tensor([0.25, 0.75, 0.75, 0.25])
