@@ -58,7 +58,7 @@ model = dict(
                   accurate_confidence=0.95, change_confidence=0.95),
     # The fast mode's patches on an 88 px grid, shifted to whichever offset needs fewest
     # patches: 12-21 % fewer passes than the 80 px grid, about 11 % fewer again on small
-    # images, IoU and mBA within 0.003 of the exact mode on the real sets
-    # (docs/benchmarks.md).
+    # images, IoU and mBA within 0.003 of the exact mode on the real sets' rough and SAM
+    # masks (docs/benchmarks.md).
     fast_test_cfg=dict(cover_stride=88, cover_fewest=True),
     instance_test_cfg=dict(accurate_shift=(1.25, 1.75), accurate_confidence=None))

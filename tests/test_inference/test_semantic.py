@@ -369,7 +369,6 @@ def test_boundary_cover_with_a_wider_stride_still_covers_the_boundary():
     assert len(boundary_boxes(boundary, 128, 128)) < len(boundary_boxes(boundary, 128, 64))
 
 
-
 def test_the_fewest_cells_cover_shifts_the_grid_off_a_boundary_on_a_cell_edge():
     # Two boundary rows either side of the unshifted grid's row edge at y = 88: 2 rows of
     # 5 cells (x 0-399), but a grid shifted down by 22 px holds both rows in one row.
@@ -388,6 +387,7 @@ def test_the_fewest_cells_cover_shifts_the_grid_off_a_boundary_on_a_cell_edge():
     line = torch.zeros(300, 400, dtype=torch.bool)
     line[40, 10:20] = True
     assert torch.equal(boundary_boxes(line, 128, 88, fewest=True), boundary_boxes(line, 128, 88))
+
 
 def test_blend_weights_by_hand():
     """Side 4: the tent min(i + 1/2, 4 - i - 1/2) / 2 = 1/4, 3/4, 3/4, 1/4 in each axis."""
