@@ -192,12 +192,9 @@ def boundary_boxes(boundary: torch.Tensor, size: int, stride: int | None = None,
     step = max(1, stride // COVER_OFFSETS)
     offsets = ([(oy, ox) for oy in range(0, stride, step) for ox in range(0, stride, step)]
                if fewest else [(0, 0)])
-    best = None
-    for oy, ox in offsets:
-        cells = torch.unique(((ys + oy) // stride) * columns + (xs + ox) // stride)
-        if best is None or len(cells) < len(best[0]):
-            best = cells, oy, ox
-    cells, oy, ox = best
+    covers = ((torch.unique(((ys + oy) // stride) * columns + (xs + ox) // stride), oy, ox)
+              for oy, ox in offsets)
+    cells, oy, ox = min(covers, key=lambda cover: len(cover[0]))  # the first of the fewest
     cy = (cells // columns) * stride + stride // 2 - oy
     cx = (cells % columns) * stride + stride // 2 - ox
     x1 = (cx - size // 2).clamp(min=0, max=width - size)
