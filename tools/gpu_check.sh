@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU checks, in at most about 8 minutes on one CUDA GPU:
+# The GPU checks, in about 8 minutes at most on one CUDA GPU (each step has a timeout:
+# 90 + 150 + 420 s):
 #   1. the test files that name CUDA devices (test_precision, test_refiner,
 #      test_first_hour: 63 tests, about 20 s on a 2-core CPU), here with a CUDA device
 #      present; CUDA refinement agrees with the CPU (exact mode), fast mode (fp16) nearly so;
@@ -20,7 +21,7 @@ print("GPU:", torch.cuda.get_device_name(), f"{torch.cuda.get_device_properties(
       "torch", torch.__version__)
 PY
 status=0
-timeout 120 $PY -m pytest -q tests/test_utils/test_precision.py \
+timeout 90 $PY -m pytest -q tests/test_utils/test_precision.py \
     tests/test_apis/test_refiner.py tests/test_apis/test_first_hour.py || status=1
 timeout 150 $PY - <<'PY' || status=1
 import numpy as np
