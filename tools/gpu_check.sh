@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GPU checks, in about 8 minutes at most on one CUDA GPU (each step has a timeout:
-# 90 + 150 + 420 s):
+# The GPU checks, meant to take under 8 minutes on one CUDA GPU (each step is stopped
+# at its timeout: 90, 150 and 420 s):
 #   1. the test files that name CUDA devices (test_precision, test_refiner,
 #      test_first_hour: 63 tests, about 20 s on a 2-core CPU), here with a CUDA device
 #      present; CUDA refinement agrees with the CPU (exact mode), fast mode (fp16) nearly so;
