@@ -13,11 +13,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import FIXTURES, REPO, metric_lines
+from helpers import FIXTURES, REPO, SMALL_DENOISER, metric_lines
 
-SMALL = ["model.denoise_model.model_channels=32", "model.denoise_model.num_res_blocks=1",
-         "model.denoise_model.channel_mult=(1,2,2)", "model.denoise_model.attention_strides=(4,)",
-         "model.denoise_model.num_heads=2"]
 FAST_DATA = ["train_dataloader.batch_size=2", "train_dataloader.num_workers=0",
              "train_dataloader.persistent_workers=False", "train_cfg.max_iters=2",
              "default_hooks.checkpoint.interval=2"]
@@ -55,7 +52,7 @@ def tree(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lr_checkpoint(tree):
     run(tree, str(REPO / "tools/train.py"), str(REPO / "configs/segrefiner/segrefiner_lr.py"),
-        "--work-dir", "work/lr", "--cfg-options", *SMALL, *FAST_DATA)
+        "--work-dir", "work/lr", "--cfg-options", *SMALL_DENOISER, *FAST_DATA)
     return tree / "work/lr/iter_2.pth"
 
 
@@ -68,7 +65,7 @@ def test_hr_offline_masks_and_training_from_the_lr_checkpoint(tree, lr_checkpoin
     assert (tree / "data/collection_hr.json").is_file()
     result = run(tree, str(REPO / "tools/train.py"),
                  str(REPO / "configs/segrefiner/segrefiner_hr.py"), "--work-dir", "work/hr",
-                 "--cfg-options", *SMALL, *FAST_DATA, f"load_from={lr_checkpoint}")
+                 "--cfg-options", *SMALL_DENOISER, *FAST_DATA, f"load_from={lr_checkpoint}")
     assert (tree / "work/hr/iter_2.pth").is_file()
     assert "Load checkpoint from" in result.stdout + result.stderr
 
@@ -77,7 +74,7 @@ def test_coco_refinement_and_scoring(tree, lr_checkpoint):
     run(tree, str(REPO / "scripts/lvis2coco.py"))
     result = run(tree, str(REPO / "tools/test.py"),
                  str(REPO / "configs/segrefiner/segrefiner_coco.py"), str(lr_checkpoint),
-                 "--out-prefix", "out/coco", "--cfg-options", *SMALL,
+                 "--out-prefix", "out/coco", "--cfg-options", *SMALL_DENOISER,
                  "test_dataloader.num_workers=0", "model.test_cfg.model_size=64")
     assert "lvis/segm_AP" in metric_lines(result.stdout)
     scored = run(tree, str(REPO / "scripts/eval_json.py"), "--gt",
@@ -89,7 +86,7 @@ def test_coco_refinement_and_scoring(tree, lr_checkpoint):
 def test_big_and_dis_refinement_and_scoring(tree, lr_checkpoint, name):
     result = run(tree, str(REPO / "tools/test.py"),
                  str(REPO / f"configs/segrefiner/segrefiner_{name}.py"), str(lr_checkpoint),
-                 "--out-dir", f"out/{name}", "--cfg-options", *SMALL,
+                 "--out-dir", f"out/{name}", "--cfg-options", *SMALL_DENOISER,
                  "test_dataloader.num_workers=0", "model.test_cfg.model_size=64")
     printed = metric_lines(result.stdout)
     assert f"{name}/IoU" in printed and f"{name}/mBA" in printed

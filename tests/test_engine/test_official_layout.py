@@ -11,7 +11,7 @@ import sys
 
 import pytest
 import torch
-from helpers import FIXTURES, REPO
+from helpers import FIXTURES, REPO, SMALL_DENOISER
 from mmengine.config import Config
 
 from segrefiner.registry import MODELS
@@ -68,7 +68,7 @@ def test_test_py_and_eval_json_on_the_official_tree(official_tree):
 def test_train_py_with_num_workers_zero_on_the_official_tree(official_tree):
     result = run(official_tree, str(REPO / "tools/train.py"),
                  str(REPO / "configs/segrefiner/segrefiner_lr.py"), "--work-dir", "w",
-                 "--cfg-options", *TINY_DENOISER, "train_cfg.max_iters=2",
+                 "--cfg-options", *SMALL_DENOISER, "train_cfg.max_iters=2",
                  "train_dataloader.num_workers=0", "train_dataloader.batch_size=2",
                  "default_hooks.checkpoint.interval=2")
     assert result.returncode == 0, result.stderr[-2000:]
