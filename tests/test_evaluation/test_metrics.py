@@ -37,7 +37,10 @@ def test_iou_mba_metric_matches_the_reference():
 
 
 def test_dis_metric_of_a_perfect_prediction():
-    samples = [dict(gt_mask=s["gt_mask"], pred_mask=s["gt_mask"]) for s in mask_samples()]
+    # The cases under 1 MP: the structure measures of the 18 MP one take seconds.
+    samples = [dict(gt_mask=s["gt_mask"], pred_mask=s["gt_mask"]) for s in mask_samples()
+               if s["gt_mask"][0].numel() < 2**20]
+    assert len(samples) == 3
     evaluator = Evaluator(DISMetric())
     evaluator.process(samples)
     out = evaluator.evaluate(len(samples))
