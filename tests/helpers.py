@@ -6,8 +6,8 @@ import numpy as np
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 REPO = TESTS.parent
-# --cfg-options that shrink a config's DenoiseUNet for two-iteration training runs: attention
-# only at stride 8, where a 256 px crop has 32 x 32 positions.
+# --cfg-options that shrink a config's DenoiseUNet for the tests' short training and
+# refinement runs: attention only at stride 8, where a 256 px crop has 32 x 32 positions.
 SMALL_DENOISER = ["model.denoise_model.model_channels=32", "model.denoise_model.num_res_blocks=1",
                   "model.denoise_model.channel_mult=(1,2,2,2)",
                   "model.denoise_model.attention_strides=(8,)", "model.denoise_model.num_heads=2"]
