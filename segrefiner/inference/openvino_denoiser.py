@@ -7,11 +7,13 @@ read it in a tenth of a second. It is compiled for any input shape once per prec
 (about 1 s), and for each shape used often (the local pass's patches) once more, a little
 faster per call (about 0.5 s). A batch of such a shape (a chunk of patches or instance
 crops) runs as one request per thread side by side, each on one thread, which keeps the
-cores busier than both threads on one small input. The precision follows torch's
-autocast, as a torch module's would: under CPU bf16 autocast (fast mode) OpenVINO runs
-bf16, otherwise f32. On a 2-core AVX-512 CPU a 128 px pass of the bundled model takes
-about 20 ms in OpenVINO bf16 against 35 ms in torch bf16 (docs/benchmarks.md); in f32
-OpenVINO is slower than torch.
+cores busier than both threads on one small input. The models a process compiles for its
+first image (any shape; a batch's requests) are kept compiled beside the IR (OpenVINO's
+model cache, about 30 MB each), so later processes load them in about 0.3 s. The
+precision follows torch's autocast, as a torch module's would: under CPU bf16 autocast
+(fast mode) OpenVINO runs bf16, otherwise f32. On a 2-core AVX-512 CPU a 128 px pass of
+the bundled model takes about 20 ms in OpenVINO bf16 against 35 ms in torch bf16
+(docs/benchmarks.md); in f32 OpenVINO is slower than torch.
 """
 from __future__ import annotations
 
@@ -38,6 +40,15 @@ STATIC_AFTER = 6
 
 def openvino_installed() -> bool:
     return importlib.util.find_spec("openvino") is not None
+
+
+def writable_folder(folder: Path) -> Path | None:
+    """``folder``, created if need be, where this process can write to it; else None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
 
 
 def cache_root() -> Path:
@@ -87,6 +98,7 @@ class OpenVINODenoiser:
         self.threads = threads or torch.get_num_threads()
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root() / "openvino"
         self.converted = False  # True when this instance converted (no cached IR found)
+        self.compiled_cache: Path | None = None  # where compiled models are kept, if writable
         self.model = self._cached_model(denoiser, ov)
         # (sample shape or None: any, precision, queue) -> compiled model or queue
         self.compiled: dict[tuple, object] = {}
@@ -96,7 +108,9 @@ class OpenVINODenoiser:
         path = self.cache_dir / weights_key(denoiser, ov.__version__) / "model.xml"
         if path.is_file():
             try:
-                return self.core.read_model(path)
+                model = self.core.read_model(path)
+                self.compiled_cache = writable_folder(path.parent / "compiled")
+                return model
             except RuntimeError:
                 pass  # a damaged cache entry: convert again and replace it
         channels = denoiser.in_channels
@@ -109,12 +123,16 @@ class OpenVINODenoiser:
                                      input=[ov.PartialShape([-1, channels, -1, -1]),
                                             ov.PartialShape([-1])])
         self.converted = True
-        self._store(model, path, ov)
+        if self._store(model, path, ov):
+            # As later processes read it, so that what is compiled from it is theirs too.
+            model = self.core.read_model(path)
+            self.compiled_cache = writable_folder(path.parent / "compiled")
         return model
 
     @staticmethod
-    def _store(model, path: Path, ov) -> None:
-        """Write the IR to ``path``'s folder atomically (a temporary folder renamed)."""
+    def _store(model, path: Path, ov) -> bool:
+        """Write the IR to ``path``'s folder atomically (a temporary folder renamed);
+        False where that failed."""
         tmp = path.parent.with_name(f".{path.parent.name}.{os.getpid()}.tmp")
         try:
             tmp.mkdir(parents=True, exist_ok=True)
@@ -122,8 +140,9 @@ class OpenVINODenoiser:
             if path.parent.exists():
                 shutil.rmtree(path.parent, ignore_errors=True)  # a damaged entry
             os.replace(tmp, path.parent)
+            return True
         except OSError:
-            pass  # read-only or full cache folder, or another process won the race
+            return False  # read-only or full cache folder, or another process won the race
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -140,9 +159,16 @@ class OpenVINODenoiser:
                   "PERFORMANCE_HINT": "LATENCY"}
         if queue:
             config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=self.threads)
-            return ov.AsyncInferQueue(self.core.compile_model(model, "CPU", config),
-                                      self.threads)
-        return self.core.compile_model(model, "CPU", config)
+        compiled = None
+        if self.compiled_cache is not None and (shape is None or queue):
+            try:  # what a process compiles for its first image: kept for later processes
+                compiled = self.core.compile_model(
+                    model, "CPU", {**config, "CACHE_DIR": str(self.compiled_cache)})
+            except RuntimeError:
+                compiled = None  # a cache OpenVINO cannot use: compile without it
+        if compiled is None:
+            compiled = self.core.compile_model(model, "CPU", config)
+        return ov.AsyncInferQueue(compiled, self.threads) if queue else compiled
 
     def _compiled(self, sample_shape: tuple[int, ...], batch: int, precision: str):
         """What runs a batch of ``batch`` samples of ``sample_shape`` (1, C, H, W): the
