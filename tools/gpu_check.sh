@@ -15,8 +15,10 @@ out=${1:-outputs/gpu_check}
 mkdir -p "$out"
 PY=${PYTHON:-python}
 $PY - <<'PY' || exit 2
+import sys
 import torch
-assert torch.cuda.is_available(), "no CUDA device"
+if not torch.cuda.is_available():
+    sys.exit(f"gpu_check: no CUDA device (torch {torch.__version__})")
 print("GPU:", torch.cuda.get_device_name(), f"{torch.cuda.get_device_properties(0).total_memory / 2**30:.0f} GiB",
       "torch", torch.__version__)
 PY
