@@ -165,7 +165,7 @@ class OpenVINODenoiser:
                 compiled = self.core.compile_model(
                     model, "CPU", {**config, "CACHE_DIR": str(self.compiled_cache)})
             except RuntimeError:
-                compiled = None  # a cache OpenVINO cannot use: compile without it
+                compiled = None  # a cache folder OpenVINO cannot use: compile without it
         if compiled is None:
             compiled = self.core.compile_model(model, "CPU", config)
         return ov.AsyncInferQueue(compiled, self.threads) if queue else compiled

@@ -136,27 +136,20 @@ def test_the_converted_model_is_cached_by_weights(denoiser, converted, tmp_path)
 
 def test_first_image_models_are_kept_compiled_for_later_processes(denoiser, tmp_path):
     folder = tmp_path / "openvino"
-
-    def run(runtime):
-        one = inputs(1, 48, 48, seed=3)  # a new shape: the any-shape model
-        chunk = inputs(STATIC_AFTER + 1, 32, 32, seed=4)  # a chunk: its requests' model
-        return runtime(*one), runtime(*chunk)
-
+    cases = (inputs(1, 48, 48, seed=3),  # a new shape: the any-shape model
+             inputs(STATIC_AFTER + 1, 32, 32, seed=4))  # a chunk: its requests' model
     first = OpenVINODenoiser(denoiser, cache_dir=folder)
     assert first.converted
-    first_out = run(first)
+    first_out = [first(x, t) for x, t in cases]
     blobs = sorted(p.name for p in folder.glob("*/compiled/*.blob"))
     assert len(blobs) == 2  # the any-shape model and the chunk's, beside the IR
     later = OpenVINODenoiser(denoiser, cache_dir=folder)
     assert not later.converted
-    later_out = run(later)
+    later_out = [later(x, t) for x, t in cases]
     # read back from the blobs the converting process wrote, not compiled anew
     assert sorted(p.name for p in folder.glob("*/compiled/*.blob")) == blobs
     with torch.no_grad():
-        for got, again, (x, t) in zip(first_out, later_out,
-                                      (inputs(1, 48, 48, seed=3),
-                                       inputs(STATIC_AFTER + 1, 32, 32, seed=4)),
-                                      strict=True):
+        for (x, t), got, again in zip(cases, first_out, later_out, strict=True):
             torch.testing.assert_close(again, got, rtol=0, atol=0)
             torch.testing.assert_close(got, denoiser(x, t), rtol=1e-4, atol=1e-4)
 
