@@ -9,7 +9,7 @@ faster per call (about 0.5 s). A batch of such a shape (a chunk of patches or in
 crops) runs as one request per thread side by side, each on one thread, which keeps the
 cores busier than both threads on one small input. The models a process compiles for its
 first image (any shape; a batch's requests) are kept compiled beside the IR (OpenVINO's
-model cache, about 30 MB each), so later processes load them in about 0.3 s. The
+model cache, about 30 MB each), so later processes load them in 0.3-0.4 s. The
 precision follows torch's autocast, as a torch module's would: under CPU bf16 autocast
 (fast mode) OpenVINO runs bf16, otherwise f32. On a 2-core AVX-512 CPU a 128 px pass of
 the bundled model takes about 20 ms in OpenVINO bf16 against 35 ms in torch bf16
@@ -98,19 +98,21 @@ class OpenVINODenoiser:
         self.threads = threads or torch.get_num_threads()
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root() / "openvino"
         self.converted = False  # True when this instance converted (no cached IR found)
-        self.compiled_cache: Path | None = None  # where compiled models are kept, if writable
-        self.model = self._cached_model(denoiser, ov)
+        path = self.cache_dir / weights_key(denoiser, ov.__version__) / "model.xml"
+        self.model, from_ir = self._cached_model(denoiser, path, ov)
+        # Compiled models are kept beside the IR they come from (None: no IR stored, or
+        # the folder is not writable).
+        self.compiled_cache = writable_folder(path.parent / "compiled") if from_ir else None
         # (sample shape or None: any, precision, queue) -> compiled model or queue
         self.compiled: dict[tuple, object] = {}
         self.calls: dict[tuple, int] = {}  # samples asked for per (sample shape, precision)
 
-    def _cached_model(self, denoiser: nn.Module, ov):
-        path = self.cache_dir / weights_key(denoiser, ov.__version__) / "model.xml"
+    def _cached_model(self, denoiser: nn.Module, path: Path, ov) -> tuple[object, bool]:
+        """The model read from the IR at ``path``, converted and stored there first if need
+        be, and True; the converted model and False where it could not be stored."""
         if path.is_file():
             try:
-                model = self.core.read_model(path)
-                self.compiled_cache = writable_folder(path.parent / "compiled")
-                return model
+                return self.core.read_model(path), True
             except RuntimeError:
                 pass  # a damaged cache entry: convert again and replace it
         channels = denoiser.in_channels
@@ -124,10 +126,10 @@ class OpenVINODenoiser:
                                             ov.PartialShape([-1])])
         self.converted = True
         if self._store(model, path, ov):
-            # As later processes read it, so that what is compiled from it is theirs too.
-            model = self.core.read_model(path)
-            self.compiled_cache = writable_folder(path.parent / "compiled")
-        return model
+            # Read back as later processes read it, so that what is compiled from it now
+            # is theirs too.
+            return self.core.read_model(path), True
+        return model, False
 
     @staticmethod
     def _store(model, path: Path, ov) -> bool:
