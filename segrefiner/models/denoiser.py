@@ -31,12 +31,22 @@ def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0)
 
 
 class GroupNorm32(nn.GroupNorm):
-    """GroupNorm(32) computed in float32 whatever the input dtype (as the official code)."""
+    """GroupNorm(32) computed in float32 whatever the input dtype (as the official code).
+
+    A bf16 input on CPU goes to torch's mixed-dtype kernel as it is: with float32 weights it
+    computes in float32 and rounds the result to bf16, as casting the input to float32 and
+    the result back would (where its float32 sums run in another order, a value may round
+    to the next bf16), without the two copies, which take about a tenth of a bf16 pass of
+    the bundled model on a 2-core CPU.
+    """
 
     def __init__(self, channels: int) -> None:
         super().__init__(32, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (x.dtype == torch.bfloat16 and x.device.type == "cpu"
+                and self.weight.dtype == torch.float32):
+            return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
         return super().forward(x.float()).type(x.dtype)
 
 

@@ -7,7 +7,7 @@ from helpers import FIXTURES, REPO
 from mmengine.config import Config
 
 from segrefiner.conformance import check_state_dict_layout, scaled_deviation
-from segrefiner.models.denoiser import DenoiseUNet
+from segrefiner.models.denoiser import DenoiseUNet, GroupNorm32
 from segrefiner.registry import MODELS
 from segrefiner.utils.checkpoint import CheckpointError, load_weights
 
@@ -84,3 +84,30 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path, bundle):
                                       attention_strides=(), num_heads=2)
     with pytest.raises(CheckpointError, match=r"small\.pth: weights do not fit"):
         load_weights(other, path)
+
+
+def test_group_norm_of_bf16_input_is_the_float32_result_rounded():
+    torch.manual_seed(0)
+    norm = GroupNorm32(64)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 2.0)
+        norm.bias.uniform_(-1.0, 1.0)
+    x = (torch.randn(2, 64, 12, 10) * 3 + 1).to(torch.bfloat16)
+    x = x.contiguous(memory_format=torch.channels_last)
+    # By hand, in float64: each group of 2 channels normalised by its mean and variance.
+    g = x.double().reshape(2, 32, -1)
+    normed = ((g - g.mean(-1, keepdim=True)) / (g.var(-1, unbiased=False, keepdim=True)
+                                                 + norm.eps).sqrt()).reshape(x.shape)
+    expected = normed * norm.weight.double()[:, None, None] + norm.bias.double()[:, None, None]
+    with torch.no_grad():
+        out = norm(x)
+        upcast = torch.nn.functional.group_norm(x.float(), 32, norm.weight, norm.bias,
+                                                norm.eps).to(torch.bfloat16)
+    assert out.dtype == torch.bfloat16
+    # The same values but where float32 sums in another order round to the next bf16.
+    differ = out != upcast
+    assert differ.float().mean() < 1e-3
+    assert ((out.float() - upcast.float()).abs()[differ] <= upcast.float().abs()[differ]
+            * 2 ** -7).all()
+    # Rounded to bf16 (8 significant bits): within half an ulp plus float32 noise.
+    assert ((out.double() - expected).abs() <= expected.abs() * 2 ** -8 + 1e-6).all()
