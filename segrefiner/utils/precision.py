@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Iterator
 
 import torch
+from torch import nn
 
 NO_BF16_KERNELS = ("this CPU has no bf16 kernels (bf16 would be many times slower than fp32 "
                    "here): running in fp32")
@@ -40,3 +42,40 @@ def autocast(device: torch.device | str, dtype: torch.dtype | None):
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
+
+
+class AutocastWeights:
+    """The weights of a module's convolutions and linear layers held in autocast's dtype
+    while :meth:`held` is entered, the same values autocast would compute with.
+
+    Autocast casts a float32 weight on every call of such a layer, and inside
+    ``torch.inference_mode`` it keeps none of the casts; on a 2-core CPU these casts take
+    about a tenth of a bf16 pass of the bundled model. The cast copies are made once and
+    kept (half the float32 weights' memory), made again where a weight changed in place.
+    Norm layers and embeddings, which autocast leaves in float32, are not touched.
+    """
+
+    LAYERS = (nn.Conv1d, nn.Conv2d, nn.Linear)
+
+    def __init__(self, module: nn.Module, dtype: torch.dtype) -> None:
+        self.dtype = dtype
+        self.params = [param for layer in module.modules() if isinstance(layer, self.LAYERS)
+                       for param in layer.parameters(recurse=False)]
+        self._key: list[tuple[int, int]] = []
+        self._cast: list[torch.Tensor] = []
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Inside: the layers' parameters in ``dtype``; their float32 tensors on exit."""
+        key = [(param.data_ptr(), param._version) for param in self.params]
+        if key != self._key:
+            self._cast = [param.detach().to(self.dtype) for param in self.params]
+            self._key = key
+        saved = [param.data for param in self.params]
+        try:
+            for param, cast in zip(self.params, self._cast, strict=True):
+                param.data = cast
+            yield
+        finally:
+            for param, data in zip(self.params, saved, strict=True):
+                param.data = data
