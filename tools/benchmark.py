@@ -93,6 +93,11 @@ def autocast(device: str, mode: str):
     return precision_autocast(device, mode_dtype(device, mode))
 
 
+def refining_precision(model, device: str, mode: str):
+    """A mode's precision as ``Refiner`` refines in it (autocast, on CPU with bf16 weights)."""
+    return model.refining_precision(mode_dtype(device, mode))
+
+
 def grad_context(mode: str):
     return torch.no_grad() if mode == "official" else torch.inference_mode()
 
@@ -122,8 +127,8 @@ def bench_forward(device: str, batches: list[int], repeat: int) -> list[dict]:
             x = torch.randn(batch, 4, 256, 256, device=device)
             t = torch.full((batch,), 3, device=device)
 
-            def run(denoiser=denoiser, x=x, t=t, mode=mode):
-                with grad_context(mode), autocast(device, mode):
+            def run(denoiser=denoiser, x=x, t=t, mode=mode, model=model):
+                with grad_context(mode), refining_precision(model, device, mode):
                     denoiser(x, t)
             seconds = timed(run, device, repeat)
             rows.append(dict(task="denoiser forward 256x256", case=f"batch {batch}", mode=mode,
@@ -156,7 +161,7 @@ def bench_instances(device: str, counts: list[int], repeat: int) -> list[dict]:
             coarse = torch.from_numpy(masks).to(device)
 
             def run(model=model, img=img, coarse=coarse, mode=mode):
-                with grad_context(mode), autocast(device, mode):
+                with grad_context(mode), refining_precision(model, device, mode):
                     model.refine_instances(img, coarse)
             runs[mode] = run
         best = {mode: float("inf") for mode in runs}
@@ -187,7 +192,7 @@ def hr_child(device: str, mode: str, width: int, height: int) -> None:
     mask = ((yy - height / 2) / (height / 3)) ** 2 + ((xx - width / 2) / (width / 3)) ** 2 <= 1
     mask = np.asarray(mask)
     start = time.perf_counter()
-    with grad_context(mode), autocast(device, mode):
+    with grad_context(mode), refining_precision(model, device, mode):
         img = model.data_preprocessor.image_tensor(image)
         model.test_cfg["mode"] = SEMANTIC
         model.refine_semantic(img, torch.from_numpy(mask).to(device))

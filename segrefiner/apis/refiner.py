@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ from segrefiner.utils.checkpoint import check_checkpoint_file, load_weights
 from segrefiner.utils.config import read_config
 from segrefiner.utils.device import resolve_device
 from segrefiner.utils.errors import UserError, check_whole, is_whole
-from segrefiner.utils.precision import NO_BF16_KERNELS, AutocastWeights, autocast, fast_dtype
+from segrefiner.utils.precision import NO_BF16_KERNELS, autocast, fast_dtype
 from segrefiner.utils.progress import Progress
 
 DEFAULT_CONFIG = BUNDLED_CONFIG
@@ -221,7 +221,6 @@ class Refiner:
         if batch_size is not None:
             self.model.test_cfg.pop("batch_max", None)  # the official spelling of batch_size
         self.steps = steps
-        self._held_weights: AutocastWeights | None = None
         self.fast = fast
         self.seed = seed
         self.passes = passes
@@ -272,22 +271,14 @@ class Refiner:
         if mode is not None:
             settings["mode"] = mode
         self.model.test_cfg = settings
+        precision = (self.model.refining_precision(self.autocast_dtype)
+                     if isinstance(self.model, SegRefiner)
+                     else autocast(self.device, self.autocast_dtype))
         try:
-            with autocast(self.device, self.autocast_dtype), self._autocast_weights():
+            with precision:
                 yield
         finally:
             self.model.test_cfg = saved
-
-    def _autocast_weights(self) -> AbstractContextManager:
-        """In CPU bf16 fast mode with torch running SegRefiner's denoiser: its weights held
-        in bf16 (:class:`AutocastWeights`: the same results, without a cast per pass)."""
-        dtype = self.autocast_dtype
-        if (dtype != torch.bfloat16 or self.device.type != "cpu" or self.runtime != TORCH
-                or not isinstance(self.model, SegRefiner)):
-            return nullcontext()
-        if self._held_weights is None:
-            self._held_weights = AutocastWeights(self.model.denoise_model, dtype)
-        return self._held_weights.held()
 
     def _reseed(self) -> None:
         if self.seed is not None:

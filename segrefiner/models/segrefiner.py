@@ -1,7 +1,8 @@
 """SegRefiner: the mmengine model (training loss and refinement) around DenoiseUNet."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 
@@ -13,6 +14,7 @@ from segrefiner.models.refiner_model import RefinerModel
 from segrefiner.modes import INSTANCE
 from segrefiner.registry import MODELS
 from segrefiner.structures import RefineDataSample
+from segrefiner.utils.precision import AutocastWeights, autocast
 
 # Official spellings of test_cfg keys, accepted as aliases of the names used here.
 TEST_CFG_ALIASES = {"batch_max": "batch_size"}
@@ -102,6 +104,7 @@ class SegRefiner(RefinerModel):
         # Another runtime's denoiser (e.g. OpenVINODenoiser) that refinement calls instead
         # of denoise_model; None: torch. Training always uses denoise_model.
         self.runtime_denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+        self._autocast_weights: AutocastWeights | None = None
 
     # ------------------------------------------------------------------ entry
     def tensor(self, inputs: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -163,6 +166,23 @@ class SegRefiner(RefinerModel):
         if next(self.denoise_model.parameters()).device.type == "cpu":
             self.denoise_model.to(memory_format=torch.channels_last)
         return self
+
+    @contextmanager
+    def refining_precision(self, dtype: torch.dtype | None) -> Iterator[None]:
+        """Inside: refinement in ``dtype`` (autocast; None: float32, no change). In CPU bf16
+        with torch running the denoiser, its convolution and linear weights are held in
+        bf16 meanwhile (:class:`AutocastWeights`: the same results without a cast per
+        pass)."""
+        device = next(self.denoise_model.parameters()).device
+        with autocast(device, dtype):
+            if (dtype != torch.bfloat16 or device.type != "cpu"
+                    or self.runtime_denoiser is not None):
+                yield
+                return
+            if self._autocast_weights is None:
+                self._autocast_weights = AutocastWeights(self.denoise_model, dtype)
+            with self._autocast_weights.held():
+                yield
 
     def step_label(self, t: int) -> str:
         """How pictures label the mask that ``on_step`` receives at step t."""

@@ -1,6 +1,8 @@
 """Refiner: input forms, validation, empty / full masks, shapes and determinism."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 import torch
@@ -110,6 +112,29 @@ def test_fast_mode_runs_bf16_and_mostly_agrees(monkeypatch, tiny_checkpoint, sam
     fast_refiner.fast = False  # switched off between calls (as eval_real_sets does)
     assert fast_refiner.autocast_dtype is None
     np.testing.assert_array_equal(fast_refiner.refine(image, coarse), exact)
+
+
+def test_fast_mode_holds_the_denoisers_weights_in_bf16_for_the_call(monkeypatch,
+                                                                      tiny_checkpoint, sample):
+    monkeypatch.setattr(precision, "cpu_has_bf16_kernels", lambda: True)
+    image, coarse = sample
+    refiner = Refiner(TINY_SEMANTIC, tiny_checkpoint, fast=True)
+    denoiser = refiner.model.denoise_model
+    seen = []
+    forward = denoiser.forward
+
+    def recording(x, t):
+        seen.append(denoiser.input_blocks[0][0].weight.dtype)
+        return forward(x, t)
+    monkeypatch.setattr(denoiser, "forward", recording)
+    held = refiner.refine(image, coarse)
+    assert seen and set(seen) == {torch.bfloat16}
+    assert {param.dtype for param in refiner.model.parameters()} == {torch.float32}
+    # The same masks as with autocast casting the float32 weights itself.
+    monkeypatch.setattr(precision.AutocastWeights, "held", lambda self: nullcontext())
+    seen.clear()
+    np.testing.assert_array_equal(refiner.refine(image, coarse), held)
+    assert set(seen) == {torch.float32}
 
 
 def test_fast_mode_on_a_cpu_without_bf16_kernels_warns_and_stays_exact(
