@@ -7,7 +7,11 @@ from contextlib import contextmanager
 import torch
 
 from segrefiner.diffusion import MaskProcess, NoiseSource, StepCallback, TorchNoise, build_process
-from segrefiner.inference.batching import MicroBatchDenoiser, default_forward_batch
+from segrefiner.inference.batching import (
+    MicroBatchDenoiser,
+    cpu_bf16_forward_batch,
+    default_forward_batch,
+)
 from segrefiner.inference.instance import InstanceTestCfg, refine_instances
 from segrefiner.inference.semantic import PatchCallback, SemanticTestCfg, refine_semantic
 from segrefiner.models.refiner_model import RefinerModel
@@ -194,13 +198,19 @@ class SegRefiner(RefinerModel):
 
     def refining_denoiser(self) -> MicroBatchDenoiser:
         """The denoiser as refinement calls it: ``denoise_model`` in micro-batches of
-        ``micro_batch_size``, or ``runtime_denoiser`` where set, given whole chunks (it
-        schedules them itself)."""
+        ``micro_batch_size`` (default: whole chunks on GPU; on CPU one sample at a time, in
+        bf16 as many as :func:`cpu_bf16_forward_batch` says), or ``runtime_denoiser`` where
+        set, given whole chunks (it schedules them itself)."""
         if self.runtime_denoiser is not None:
             return MicroBatchDenoiser(self.runtime_denoiser, 0)
-        size = self.test_cfg.get("micro_batch_size")
+        size: int | Callable[[torch.Tensor], int] | None = self.test_cfg.get("micro_batch_size")
         if size is None:
-            size = default_forward_batch(next(self.denoise_model.parameters()).device)
+            device = next(self.denoise_model.parameters()).device
+            size = default_forward_batch(device)
+            width = getattr(self.denoise_model, "model_channels", None)
+            if (device.type == "cpu" and width and torch.is_autocast_enabled("cpu")
+                    and torch.get_autocast_dtype("cpu") == torch.bfloat16):
+                size = cpu_bf16_forward_batch(width)
         return MicroBatchDenoiser(self.denoise_model, size)
 
     def instance_cfg(self) -> InstanceTestCfg:
