@@ -50,7 +50,7 @@ def add_model_args(parser: argparse.ArgumentParser, steps_help: str) -> None:
                             "rough and SAM masks")
     group.add_argument("--runtime", choices=RUNTIMES, default=TORCH,
                        help="what runs the denoiser: torch (default) or openvino (CPU; "
-                            "pip install openvino; with --fast 1.5-2.3x faster than "
+                            "pip install openvino; with --fast 1.2-1.8x faster than "
                             "torch's fast mode on CPUs with bf16 kernels)")
     group.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
     group.add_argument("--trust-checkpoint", action="store_true",

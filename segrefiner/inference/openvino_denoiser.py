@@ -11,9 +11,10 @@ cores busier than both threads on one small input. The models a process compiles
 first image (any shape; a batch's requests) are kept compiled beside the IR (OpenVINO's
 model cache, about 30 MB each), so later processes load them in 0.3-0.4 s. The
 precision follows torch's autocast, as a torch module's would: under CPU bf16 autocast
-(fast mode) OpenVINO runs bf16, otherwise f32. On the 2-core AVX-512 CPUs measured a pass
-of the bundled model (mostly 128 px) takes about 21 ms in OpenVINO bf16 against 34-52 ms in
-torch bf16 (docs/benchmarks.md); in f32 OpenVINO is slower than torch.
+(fast mode) OpenVINO runs bf16, otherwise f32. A pass of the bundled model (mostly 128 px)
+takes 17-23 ms in OpenVINO bf16 on 2-core AVX-512 CPUs, against 23-27 ms in torch bf16 in
+micro-batches on an Intel Xeon with AMX and 34-38 ms one at a time on an AMD EPYC
+(docs/benchmarks.md); in f32 OpenVINO is slower than torch.
 """
 from __future__ import annotations
 
