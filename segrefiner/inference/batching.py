@@ -2,9 +2,11 @@
 
 The official code sends a whole chunk of up to ``batch_size`` crops through the
 denoiser at once, and draws its random numbers per chunk. On a CPU, large batches are
-slower per sample (2 cores, 256x256: 3.2 s per sample at batch 1, 3.8 s at batch 8,
-channels_last), so the forward pass may be split into micro-batches while the chunk,
-and therefore the random draws, stay the official ones.
+mostly slower per sample (2 cores, the LR model in fp32 at 256x256: 3.2 s per sample at
+batch 1, 3.8 s at batch 8, channels_last; small bf16 inputs are the exception,
+:func:`cpu_bf16_forward_batch`), so the forward pass may be split into micro-batches
+while the chunk, and therefore the random draws, stay the official ones (the outputs
+change by float rounding only).
 """
 from __future__ import annotations
 
