@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from segrefiner.utils.precision import in_cpu_bf16_autocast
+
 NO_OPENVINO = ("runtime openvino: openvino is not installed (pip install openvino); "
                "running the denoiser with torch")
 EXAMPLE_SIZE = 128  # px, the traced example input (shapes stay free)
@@ -73,9 +75,7 @@ def weights_key(module: nn.Module, salt: str = "") -> str:
 
 def autocast_precision() -> str:
     """'bf16' inside CPU bf16 autocast, else 'f32'."""
-    if torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16:
-        return "bf16"
-    return "f32"
+    return "bf16" if in_cpu_bf16_autocast() else "f32"
 
 
 class OpenVINODenoiser:

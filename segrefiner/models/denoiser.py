@@ -36,8 +36,8 @@ class GroupNorm32(nn.GroupNorm):
     A bf16 input on CPU goes to torch's mixed-dtype kernel as it is: with float32 weights it
     computes in float32 and rounds the result to bf16, as casting the input to float32 and
     the result back would (where its float32 sums run in another order, a value may round
-    to the next bf16), without the two copies, which take about a tenth of a bf16 pass of
-    the bundled model on a 2-core CPU.
+    to the next bf16), without the two copies, which took about a tenth of a bf16 pass of
+    the bundled model on a 2-core Intel Xeon with AMX.
     """
 
     def __init__(self, channels: int) -> None:

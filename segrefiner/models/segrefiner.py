@@ -18,7 +18,7 @@ from segrefiner.models.refiner_model import RefinerModel
 from segrefiner.modes import INSTANCE
 from segrefiner.registry import MODELS
 from segrefiner.structures import RefineDataSample
-from segrefiner.utils.precision import AutocastWeights, autocast
+from segrefiner.utils.precision import AutocastWeights, autocast, in_cpu_bf16_autocast
 
 # Official spellings of test_cfg keys, accepted as aliases of the names used here.
 TEST_CFG_ALIASES = {"batch_max": "batch_size"}
@@ -208,8 +208,7 @@ class SegRefiner(RefinerModel):
             device = next(self.denoise_model.parameters()).device
             size = default_forward_batch(device)
             width = getattr(self.denoise_model, "model_channels", None)
-            if (device.type == "cpu" and width and torch.is_autocast_enabled("cpu")
-                    and torch.get_autocast_dtype("cpu") == torch.bfloat16):
+            if device.type == "cpu" and width and in_cpu_bf16_autocast():
                 size = cpu_bf16_forward_batch(width)
         return MicroBatchDenoiser(self.denoise_model, size)
 
