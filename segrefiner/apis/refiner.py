@@ -52,7 +52,7 @@ from segrefiner.utils.checkpoint import check_checkpoint_file, load_weights
 from segrefiner.utils.config import read_config
 from segrefiner.utils.device import resolve_device
 from segrefiner.utils.errors import UserError, check_whole, is_whole
-from segrefiner.utils.precision import NO_BF16_KERNELS, autocast, fast_dtype
+from segrefiner.utils.precision import NO_BF16_KERNELS, fast_dtype
 from segrefiner.utils.progress import Progress
 
 DEFAULT_CONFIG = BUNDLED_CONFIG
@@ -271,11 +271,8 @@ class Refiner:
         if mode is not None:
             settings["mode"] = mode
         self.model.test_cfg = settings
-        precision = (self.model.refining_precision(self.autocast_dtype)
-                     if isinstance(self.model, SegRefiner)
-                     else autocast(self.device, self.autocast_dtype))
         try:
-            with precision:
+            with self.model.refining_precision(self.autocast_dtype):
                 yield
         finally:
             self.model.test_cfg = saved

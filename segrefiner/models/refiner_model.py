@@ -4,12 +4,14 @@ refinement paths (subclasses give ``loss``, ``tensor``, ``refine_semantic`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 import torch
 from mmengine.model import BaseModel
 
 from segrefiner.modes import SEMANTIC
 from segrefiner.structures import RefineDataSample
+from segrefiner.utils.precision import autocast
 
 
 class RefinerModel(BaseModel):
@@ -44,6 +46,11 @@ class RefinerModel(BaseModel):
         for key in settings:
             self.fast_test_cfg.pop(key, None)
             self.instance_test_cfg.pop(key, None)
+
+    def refining_precision(self, dtype: torch.dtype | None) -> AbstractContextManager:
+        """Inside: refinement in ``dtype`` (autocast on the model's device; None: float32,
+        no change)."""
+        return autocast(next(self.parameters()).device, dtype)
 
     def predict(self, inputs, data_samples: Sequence[RefineDataSample]) -> list[RefineDataSample]:
         """Refine each sample's ``coarse_mask`` (semantic) or ``coarse_masks`` (instance)."""

@@ -173,10 +173,9 @@ class SegRefiner(RefinerModel):
 
     @contextmanager
     def refining_precision(self, dtype: torch.dtype | None) -> Iterator[None]:
-        """Inside: refinement in ``dtype`` (autocast; None: float32, no change). In CPU bf16
-        with torch running the denoiser, its convolution and linear weights are held in
-        bf16 meanwhile (:class:`AutocastWeights`: the same results without a cast per
-        pass)."""
+        """As :meth:`RefinerModel.refining_precision`; in CPU bf16 with torch running the
+        denoiser, its convolution and linear weights are held in bf16 meanwhile
+        (:class:`AutocastWeights`: the same results without a cast per pass)."""
         device = next(self.denoise_model.parameters()).device
         with autocast(device, dtype):
             if (dtype != torch.bfloat16 or device.type != "cpu"
