@@ -43,15 +43,20 @@ def add_model_args(parser: argparse.ArgumentParser, steps_help: str) -> None:
     group.add_argument("--model-size", type=int, help="model input size (default: config's)")
     group.add_argument("--batch-size", type=int,
                        help="crops / patches per sampler chunk (default: config's)")
-    group.add_argument("--fast", action="store_true",
-                       help="fast mode: fp16 on GPU, bf16 on CPUs with bf16 kernels (other "
-                            "CPUs stay fp32) and the config's fast_test_cfg (the bundled "
-                            "model: fewer local patches); within 0.003 IoU / mBA of exact on "
-                            "rough and SAM masks")
+    precision = group.add_mutually_exclusive_group()
+    precision.add_argument("--fast", action="store_const", const=True, dest="fast",
+                           help="fast mode: fp16 on GPU, bf16 on CPUs with bf16 kernels "
+                                "(other CPUs stay fp32) and the config's fast_test_cfg (the "
+                                "bundled model: fewer local patches); within 0.003 IoU / mBA "
+                                "of exact on the real sets (default on CPU for the bundled "
+                                "model)")
+    precision.add_argument("--exact", action="store_const", const=False, dest="fast",
+                           help="exact mode: fp32 and the config's test_cfg as it is (default "
+                                "on GPU, and for the paper's configs)")
     group.add_argument("--runtime", choices=RUNTIMES, default=TORCH,
                        help="what runs the denoiser: torch (default) or openvino (CPU; "
-                            "pip install openvino; with --fast 1.2-1.8x faster than "
-                            "torch's fast mode on CPUs with bf16 kernels)")
+                            "pip install openvino; in fast mode 1.2-1.8x faster than "
+                            "torch's on CPUs with bf16 kernels)")
     group.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
     group.add_argument("--trust-checkpoint", action="store_true",
                        help="allow a checkpoint that needs pickle beyond plain weights")

@@ -67,8 +67,9 @@ def test_sampling_seed_is_the_refiners_seed(data_root):
     metrics = run(data_root, "--sets", "sam", "--methods", "segrefiner", "--sampling-seed", "3")
     folder = data_root / "sam"
     gt = read_mask(folder / "masks" / "berkeley_101085.png")
-    refined = Refiner(seed=3).refine(read_image(folder / "images" / "berkeley_101085.jpg"),
-                                     read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
+    refined = Refiner(seed=3, fast=False).refine(
+        read_image(folder / "images" / "berkeley_101085.jpg"),
+        read_mask(folder / "coarse_sam" / "berkeley_101085.png"))
     assert metrics["sam/segrefiner/IoU"] == pytest.approx(iou(gt, refined.astype(bool)), abs=1e-4)
 
 
@@ -117,7 +118,7 @@ def test_test_cfg_overrides_reach_the_refiner(data_root):
     metrics = run(data_root, "--sets", "sam", "--methods", "segrefiner",
                   "--test-cfg", "patch_size=128", "global_steps=[5,3,1]")
     folder = data_root / "sam"
-    refiner = Refiner()
+    refiner = Refiner(fast=False)  # the method 'segrefiner' is the exact mode
     refiner.model.test_cfg.update(patch_size=128, global_steps=[5, 3, 1])
     gt = read_mask(folder / "masks" / "berkeley_101085.png")
     refined = refiner.refine(read_image(folder / "images" / "berkeley_101085.jpg"),
@@ -131,7 +132,7 @@ def test_diffusion_overrides_swap_the_mask_process(data_root):
     metrics = run(data_root, "--sets", "sam", "--methods", "segrefiner",
                   "--diffusion", "type=IterativeRefinement")
     folder = data_root / "sam"
-    refiner = Refiner()
+    refiner = Refiner(fast=False)  # the method 'segrefiner' is the exact mode
     refiner.model.diffusion = IterativeRefinement()
     gt = read_mask(folder / "masks" / "berkeley_101085.png")
     refined = refiner.refine(read_image(folder / "images" / "berkeley_101085.jpg"),

@@ -19,9 +19,10 @@ Then each row the official way, segrefiner exact and fast mode:
 - training step (batch 8) and data pipeline samples/s (bundled model's recipe).
 "Official" = the same weights and algorithm run as the official code does: fp32,
 contiguous tensors, the whole chunk of up to 32 crops (or patches) in one forward.
-"Exact" = segrefiner's default: channels_last weights and micro-batches that suit the
+"Exact" = ``Refiner(fast=False)``: channels_last weights and micro-batches that suit the
 device (identical outputs up to float rounding; the chunks and random draws are the
-official ones). "Fast" = what ``Refiner(fast=True)`` runs: exact + fp16 autocast on GPU,
+official ones). "Fast" = what ``Refiner(fast=True)`` runs (the bundled model's default on
+CPU): exact + fp16 autocast on GPU,
 bf16 autocast on CPUs with bf16 kernels, fp32 on other CPUs (``machine.cpu_bf16_kernels``
 in the JSON). "fast+openvino" (CPU, where openvino is installed) = fast mode with the
 denoiser run by OpenVINO (``Refiner(fast=True, runtime='openvino')``). Random weights:
@@ -283,8 +284,8 @@ def default_path_child(device: str, config: str, fast: bool, runtime: str, width
 def bench_default_path(device: str, fast: bool, runtime: str = TORCH,
                        presets: tuple[str, ...] = tuple(DEFAULT_PATH_PRESETS)) -> list[dict]:
     rows = []
-    notes = (["fast"] if fast else []) + ([runtime] if runtime != TORCH else [])
-    label = f" ({', '.join(notes)})" if notes else ""
+    notes = ["fast" if fast else "exact"] + ([runtime] if runtime != TORCH else [])
+    label = f" ({', '.join(notes)})"
     for case, width, height in DEFAULT_PATH_CASES:
         for preset in presets:
             config = DEFAULT_PATH_PRESETS[preset]

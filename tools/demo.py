@@ -1,6 +1,7 @@
 """Refine the bundled samples with the bundled checkpoint and show what changed.
 
     python tools/demo.py [--samples data/samples] [--out outputs/demo] [--device cpu]
+                         [--exact]
 
 For every sample in data/samples/ (images/, coarse/, masks/): refines the coarse mask,
 writes NAME_refined.png, NAME_overlay.jpg (coarse | refined, labelled) and
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from segrefiner.apis import Refiner
 from segrefiner.datasets.io import mask_png_bytes, read_image, read_mask
@@ -33,14 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--config", help="model config (default: the bundled model's)")
     parser.add_argument("--checkpoint", help="weights (default: the bundled checkpoint)")
+    parser.add_argument("--exact", action="store_const", const=False, dest="fast",
+                        help="the exact mode (default: the config's; the bundled model's is "
+                             "the fast mode on CPU)")
     args = parser.parse_args(argv)
     samples, out = Path(args.samples), Path(args.out)
     names = sorted(p.stem for p in (samples / "images").glob("*.jpg"))
     if not names:
         raise UserError(f"{samples}/images: no samples")
-    refiner = Refiner(args.config, args.checkpoint, args.device)
+    refiner = Refiner(args.config, args.checkpoint, args.device, fast=args.fast)
+    precision = str(refiner.autocast_dtype or torch.float32).removeprefix("torch.")
     print(f"model: {refiner.config_path.name} + {refiner.checkpoint_path.name} "
-          f"on {refiner.device}")
+          f"on {refiner.device}, {'fast' if refiner.fast else 'exact'} mode ({precision})")
     print(f"{'sample':<18} {'size':>10} {'IoU before':>10} {'after':>7} "
           f"{'mBA before':>10} {'after':>7} {'time':>6}")
     rows = []

@@ -32,8 +32,8 @@ from segrefiner.datasets.io import read_image, read_mask
 
 image = read_image("data/samples/images/dis_bag.jpg")
 coarse = read_mask("data/samples/coarse/dis_bag.png")
-cpu = Refiner().refine(image, coarse)
-gpu_refiner = Refiner(device="cuda")
+cpu = Refiner(fast=False).refine(image, coarse)
+gpu_refiner = Refiner(device="cuda", fast=False)
 gpu = gpu_refiner.refine(image, coarse)
 gpu_refiner.fast = True
 fast = gpu_refiner.refine(image, coarse)

@@ -165,11 +165,12 @@ class Refiner:
             ``refine`` refuses it: the semantic path has its own schedule; default all).
         model_size: the model's input size (default the config's).
         batch_size: crops / patches per sampler chunk (default the config's).
-        fast: opt-in fast mode: lower precision (fp16 autocast on GPU, bf16 on CPUs
-            with bf16 kernels; fp32 with a warning on other CPUs, where bf16 would be
-            slower) and the config's ``fast_test_cfg`` settings (the bundled model: fewer
-            local patches), within 0.003 IoU / mBA of the exact mode on the real sets'
-            rough and SAM masks (of their accurate masks it harms one DIS image).
+        fast: the fast mode: lower precision (fp16 autocast on GPU, bf16 on CPUs with
+            bf16 kernels; fp32 on other CPUs, where bf16 would be slower, with a warning
+            when asked for) and the config's ``fast_test_cfg`` settings (the bundled
+            model: fewer local patches), within 0.003 IoU / mBA of the exact mode on the
+            real sets (docs/benchmarks.md). False: the exact mode. None (default): the
+            config's ``fast_on_cpu`` on a CPU (the bundled model's: fast), else exact.
         runtime: what runs SegRefiner's denoiser: 'torch' (default) or 'openvino' (CPU
             only, ``pip install openvino``; bf16 in fast mode, f32 otherwise; where
             openvino is not installed, torch with a warning). See
@@ -184,7 +185,8 @@ class Refiner:
 
     def __init__(self, config: str | Path | None = None, checkpoint: str | Path | None = None,
                  device: str = "cpu", *, steps: int | None = None, model_size: int | None = None,
-                 batch_size: int | None = None, fast: bool = False, seed: int | None = 0,
+                 batch_size: int | None = None, fast: bool | None = None,
+                 seed: int | None = 0,
                  passes: int = 1, progress: bool = False, runtime: str = TORCH,
                  trust_checkpoint: bool = False) -> None:
         check_whole("passes", passes)
@@ -221,6 +223,7 @@ class Refiner:
         if batch_size is not None:
             self.model.test_cfg.pop("batch_max", None)  # the official spelling of batch_size
         self.steps = steps
+        self.fast_by_default = self.device.type == "cpu" and bool(cfg.get("fast_on_cpu", False))
         self.fast = fast
         self.seed = seed
         self.passes = passes
@@ -229,13 +232,14 @@ class Refiner:
 
     @property
     def fast(self) -> bool:
-        """Fast mode on or off (may be switched between calls)."""
+        """Fast mode on or off (may be switched between calls; None: the default,
+        ``fast_by_default``)."""
         return self._fast
 
     @fast.setter
-    def fast(self, value: bool) -> None:
-        self._fast = bool(value)
-        if self._fast and self.autocast_dtype is None:
+    def fast(self, value: bool | None) -> None:
+        self._fast = self.fast_by_default if value is None else bool(value)
+        if value and self.autocast_dtype is None:
             warnings.warn(f"fast mode: {NO_BF16_KERNELS}", stacklevel=3)
 
     @property

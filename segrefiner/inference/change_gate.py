@@ -3,11 +3,12 @@
 Three decisions, each opt-in through the test settings (``SemanticTestCfg``,
 ``InstanceTestCfg``; the official behaviour keeps every change):
 
-- Deep changes (``deep_change``, ``deep_change_confidence``): a connected region of
-  change that reaches much deeper into the mask than the changes along its boundary
-  typically do (:func:`drop_deep_changes`) is dropped unless the model is sure of it. A
-  boundary refiner corrects errors of one scale along a mask; a region far past that
-  scale is a guess about the object (a shadow added, a fringe removed), not its boundary.
+- Deep changes (``deep_change``, ``deep_change_confidence``, ``deep_change_gap``):
+  a connected region of change that reaches much deeper into the mask than the changes
+  along its boundary typically do (:func:`drop_deep_changes`) is dropped unless the model
+  is sure of it. A boundary refiner corrects errors of one scale along a mask; a region
+  far past that scale is a guess about the object (a shadow added, a fringe removed), not
+  its boundary.
 - The boundary shift (``accurate_shift``, ``shift_confidence``): how far the refinement
   moved the input's boundary on average (:func:`sure_shift`) says how accurate the input
   looked.
@@ -52,6 +53,8 @@ class ChangeGate:
     # change deeper than scale x the typical change depth along the input's boundary +
     # offset is dropped unless its mean confidence reaches deep_change_confidence
     deep_change_confidence: float = 0.9
+    deep_change_gap: int = 0  # px: changed pixels this many unchanged pixels apart or
+    # fewer belong to one region of change (0: 8-connected only)
 
     def __post_init__(self) -> None:
         """ValueError unless the confidences are None or in [0, 1], accurate_shift None or
@@ -68,6 +71,8 @@ class ChangeGate:
         deep = self.deep_change
         if deep is not None and (len(deep) != 2 or min(deep) < 0):
             raise ValueError(f"deep_change must be (scale, offset), both >= 0, got {deep!r}")
+        if not (isinstance(self.deep_change_gap, int) and self.deep_change_gap >= 0):
+            raise ValueError(f"deep_change_gap must be an int >= 0, got {self.deep_change_gap!r}")
 
 
 def keeps_unsure_pixels(gate: ChangeGate) -> bool:
@@ -93,13 +98,29 @@ def typical_change_depth(depth: np.ndarray, boundary: np.ndarray) -> float:
     return float(np.median(cv2.dilate(depth, window)[boundary]))
 
 
+def change_regions(changed: np.ndarray, gap: int = 0) -> tuple[int, np.ndarray]:
+    """Regions of change: the changed pixels 8-connected across gaps of up to ``gap``
+    unchanged pixels (with a gap, a wrong region that a thin line of unchanged pixels
+    splits is still one region).
+
+    changed: (H, W) uint8 {0, 1}. Returns the number of labels (0 included) and (H, W)
+    int32 labels, 0 off ``changed``.
+    """
+    if gap == 0:
+        return cv2.connectedComponents(changed, connectivity=8)
+    window = np.ones((gap + 1, gap + 1), np.uint8)
+    count, labels = cv2.connectedComponents(cv2.dilate(changed, window), connectivity=8)
+    labels[changed == 0] = 0
+    return count, labels
+
+
 def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: torch.Tensor,
                       gate: ChangeGate, boundary: torch.Tensor | None = None) -> torch.Tensor:
-    """``refined`` with each 8-connected region where it differs from ``coarse`` set back
-    to ``coarse`` when the region's depth (its largest distance from the unchanged pixels,
-    OpenCV's 3x3 L2 distance) passes ``scale`` x :func:`typical_change_depth` + ``offset``
-    (``gate.deep_change``) and the mean ``confidence`` over it is below
-    ``gate.deep_change_confidence``.
+    """``refined`` with each region where it differs from ``coarse`` (:func:`change_regions`
+    across ``gate.deep_change_gap``) set back to ``coarse`` when the region's depth (its
+    largest distance from the unchanged pixels, OpenCV's 3x3 L2 distance) passes ``scale``
+    x :func:`typical_change_depth` + ``offset`` (``gate.deep_change``) and the mean
+    ``confidence`` over it is below ``gate.deep_change_confidence``.
 
     refined, coarse: (H, W) bool; confidence: (H, W) float in [0, 1], the model's
     ``2 |p - 0.5|`` of each pixel's refined value; boundary: ``mask_boundary(coarse)`` if
@@ -109,7 +130,7 @@ def drop_deep_changes(refined: torch.Tensor, coarse: torch.Tensor, confidence: t
     if gate.deep_change is None:
         return refined
     changed = (refined != coarse).to("cpu", torch.uint8).numpy()
-    count, labels = cv2.connectedComponents(changed, connectivity=8)
+    count, labels = change_regions(changed, gate.deep_change_gap)
     if count <= 1:
         return refined
     depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)

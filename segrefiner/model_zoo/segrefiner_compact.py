@@ -17,7 +17,8 @@
 # It leaves accurate masks alone (segrefiner/inference/change_gate.py; docs/model_zoo.md
 # measures each decision): a region of change more than 4x as deep as the changes along
 # the input's boundary typically are, plus 2 px, is dropped unless the model's mean
-# confidence 2 |p - 0.5| over it is >= 0.9 (deep_change); the boundary shift, the sure
+# confidence 2 |p - 0.5| over it is >= 0.9 (deep_change; changes up to 2 px apart are one
+# region, deep_change_gap); the boundary shift, the sure
 # changes (confidence >= 0.6) per pixel of the input's boundary, decides how sure a change
 # must be: up to 0.75 px (an accurate input) >= 0.95, falling linearly to nothing at
 # 1.25 px (accurate_shift, accurate_confidence, change_confidence, shift_confidence). On
@@ -25,6 +26,11 @@
 # shift is up to 1.25 px is returned unchanged, and the ramp runs to 1.75 px
 # (instance_test_cfg): with the semantic path's settings, sure changes of accurate
 # instances cost lvis_mini 0.014 Boundary AP.
+#
+# Refiner() and `segrefiner` run it in the fast mode on a CPU (fast_on_cpu: fast_test_cfg
+# below, and bf16 where the CPU has bf16 kernels; docs/benchmarks.md measures its speed and
+# quality against the exact mode). Refiner(fast=False) / --exact runs the exact mode, the
+# default on GPU.
 #
 # configs/segrefiner/segrefiner_compact_dense.py keeps the slower settings it had before;
 # configs/segrefiner/segrefiner_compact_ungated.py keeps every change the model makes.
@@ -53,7 +59,7 @@ model = dict(
                   batch_size=32, local_step=5, cover_boundary=True, local_band=16,
                   keep_coarse_detail=True, global_downsample=4, patch_size=128,
                   cover_stride=80, unsure_patches=False, patch_blend='tent',
-                  deep_change=(4.0, 2.0), deep_change_confidence=0.9,
+                  deep_change=(4.0, 2.0), deep_change_confidence=0.9, deep_change_gap=2,
                   accurate_shift=(0.75, 1.25), shift_confidence=0.6,
                   accurate_confidence=0.95, change_confidence=0.95),
     # The fast mode's patches on a 96 px grid, shifted to whichever offset needs fewest
@@ -62,3 +68,4 @@ model = dict(
     # they were (docs/benchmarks.md).
     fast_test_cfg=dict(cover_stride=96, cover_fewest=True),
     instance_test_cfg=dict(accurate_shift=(1.25, 1.75), accurate_confidence=None))
+fast_on_cpu = True

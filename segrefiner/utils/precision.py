@@ -1,4 +1,4 @@
-"""The opt-in lower precision of fast mode (``Refiner(fast=True)``, ``--fast``, ``--amp``).
+"""The lower precision of the fast mode (``Refiner(fast=True)``, ``--fast``, ``--amp``).
 
 fp16 autocast on CUDA; bf16 autocast on CPUs whose oneDNN has bf16 kernels (x86 with
 AVX-512, e.g. avx512_bf16 / AMX; Arm with bf16). Elsewhere (x86 with AVX2 only) bf16 is

@@ -14,7 +14,7 @@ from conftest import TINY_INSTANCE, TINY_SEMANTIC
 from helpers import FIXTURES
 from PIL import Image
 
-from segrefiner.cli import main
+from segrefiner.cli import build_parser, main, make_refiner
 from segrefiner.utils import precision
 from segrefiner.utils.errors import run_cli
 
@@ -255,3 +255,19 @@ def test_fast_on_a_cpu_without_bf16_kernels_says_so_in_one_line(capsys, monkeypa
     assert code == 0 and out.is_file()
     assert stderr.strip() == ("warning: fast mode: this CPU has no bf16 kernels (bf16 would be "
                               "many times slower than fp32 here): running in fp32")
+
+
+def test_exact_and_fast_choose_the_mode_and_exclude_each_other(capsys, tmp_path,
+                                                              tiny_checkpoint):
+    config = tmp_path / "fast_default.py"
+    config.write_text(f"_base_ = [{str(TINY_SEMANTIC)!r}]\nfast_on_cpu = True\n")
+    parser = build_parser()
+    common = ["refine", "a.jpg", "b.png", "-o", "c.png", "--config", str(config),
+              "--checkpoint", str(tiny_checkpoint)]
+    modes = {option: make_refiner(parser.parse_args([*common, *option])).fast
+             for option in ((), ("--exact",), ("--fast",))}
+    assert modes == {(): True, ("--exact",): False, ("--fast",): True}
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args([*common, "--fast", "--exact"])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

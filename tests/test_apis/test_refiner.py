@@ -1,19 +1,25 @@
 """Refiner: input forms, validation, empty / full masks, shapes and determinism."""
 from __future__ import annotations
 
+import warnings
 from contextlib import nullcontext
 
 import numpy as np
 import pytest
 import torch
 from conftest import TINY_INSTANCE, TINY_SEMANTIC
+from helpers import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segrefiner.apis import Refiner
 from segrefiner.apis.refiner import check_image, check_masks
+from segrefiner.model_zoo import BUNDLED_CONFIG
 from segrefiner.utils import precision
+from segrefiner.utils.config import read_config
 from segrefiner.utils.errors import UserError
+
+FAST_SETTINGS = dict(cover_boundary=True, cover_stride=24, patch_size=48)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +158,7 @@ def test_fast_mode_runs_the_configs_fast_test_cfg(monkeypatch, tmp_path, tiny_ch
                                                  sample):
     # fp32 in both modes (no bf16 kernels), so the settings are the only difference.
     monkeypatch.setattr(precision, "cpu_has_bf16_kernels", lambda: False)
-    fast_settings = dict(cover_boundary=True, cover_stride=24, patch_size=48, batch_size=5)
+    fast_settings = dict(FAST_SETTINGS, batch_size=5)
     config = tmp_path / "tiny_fast.py"
     config.write_text(f"_base_ = [{str(TINY_SEMANTIC)!r}]\n"
                       f"model = dict(fast_test_cfg={fast_settings!r})\n")
@@ -177,6 +183,37 @@ def test_fast_mode_runs_the_configs_fast_test_cfg(monkeypatch, tmp_path, tiny_ch
     fast.fast = False
     fast.refine(image, coarse)
     assert (seen[1].cover_stride, seen[1].patch_size) == (None, None)
+
+
+def test_the_configs_fast_on_cpu_makes_fast_mode_the_cpu_default(monkeypatch, tmp_path,
+                                                                  tiny_checkpoint, sample):
+    monkeypatch.setattr(precision, "cpu_has_bf16_kernels", lambda: False)
+    config = tmp_path / "tiny_fast_default.py"
+    config.write_text(f"_base_ = [{str(TINY_SEMANTIC)!r}]\n"
+                      f"model = dict(fast_test_cfg={FAST_SETTINGS!r})\nfast_on_cpu = True\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default asks for nothing: no warning
+        default = Refiner(config, tiny_checkpoint)
+    assert default.fast and default.fast_by_default
+    assert not Refiner(config, tiny_checkpoint, fast=False).fast
+    assert not Refiner(TINY_SEMANTIC, tiny_checkpoint).fast  # configs without it: exact
+    image, coarse = sample
+    fast = Refiner(TINY_SEMANTIC, tiny_checkpoint, batch_size=3)
+    fast.model.test_cfg.update(FAST_SETTINGS)
+    default.model.test_cfg.update(batch_size=3)
+    np.testing.assert_array_equal(default.refine(image, coarse), fast.refine(image, coarse))
+    default.fast = False
+    assert not default.fast
+    default.fast = None  # back to the default
+    assert default.fast
+
+
+def test_the_bundled_model_is_fast_by_default_on_cpu_only():
+    assert read_config(BUNDLED_CONFIG).get("fast_on_cpu") is True
+    assert read_config(REPO / "configs/segrefiner/segrefiner_compact.py").get("fast_on_cpu")
+    # The preset of the earlier settings and the paper's configs stay exact.
+    for name in ("segrefiner_compact_dense.py", "segrefiner_lr.py", "segrefiner_hr.py"):
+        assert not read_config(REPO / "configs/segrefiner" / name).get("fast_on_cpu", False)
 
 
 @settings(max_examples=15, deadline=None)

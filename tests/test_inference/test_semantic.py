@@ -236,7 +236,8 @@ def test_boundary_shift_and_the_confidence_it_asks_for_by_hand():
                        (dict(shift_confidence=-0.1), "shift_confidence"),
                        (dict(accurate_confidence=2.0), "accurate_confidence"),
                        (dict(deep_change_confidence=-1.0), "deep_change_confidence"),
-                       (dict(deep_change=(4.0, -2.0)), "deep_change")]:
+                       (dict(deep_change=(4.0, -2.0)), "deep_change"),
+                       (dict(deep_change_gap=-1), "deep_change_gap")]:
         with pytest.raises(ValueError, match=match):
             SemanticTestCfg(**bad)
 
@@ -453,17 +454,17 @@ def test_the_local_pass_merges_patches_as_patch_blend_says(small_model):
 
 def test_deep_changes_by_hand():
     """A 40x40 square grown by a 1 px ring (depth 0.955, OpenCV's 3x3 L2 step) and a
-    12x12 block 2 px off its right side (depth 6 x 0.955 = 5.73 at its centre): the
+    12x12 block 3 px off its right side (depth 6 x 0.955 = 5.73 at its centre): the
     typical depth along the square's boundary is the ring's, so with deep_change (2, 1),
     a limit of 2.91 px, the block goes unless its mean confidence reaches
-    deep_change_confidence; the ring stays. A region decides as a whole: the block
-    touching the ring takes the ring with it."""
+    deep_change_confidence; the ring stays. A region decides as a whole: the block 2 px
+    off the ring takes the ring with it where deep_change_gap is 2, not where it is 1."""
     coarse = torch.zeros(80, 80, dtype=torch.bool)
     coarse[20:60, 20:60] = True
     ringed = torch.zeros_like(coarse)
     ringed[19:61, 19:61] = True
     refined = ringed.clone()
-    refined[34:46, 63:75] = True
+    refined[34:46, 64:76] = True
     changed = (refined != coarse).numpy().astype(np.uint8)
     depth = cv2.distanceTransform(changed, cv2.DIST_L2, 3)
     assert depth.max() == pytest.approx(6 * 0.9550, abs=1e-3)
@@ -478,7 +479,16 @@ def test_deep_changes_by_hand():
     assert torch.equal(drop_deep_changes(refined, coarse, confidence, loose), refined)
     assert torch.equal(drop_deep_changes(refined, coarse, confidence, SemanticTestCfg()),
                        refined)
-    refined[34:46, 61:63] = True  # one region now
+    for gap in (0, 1, 2):  # 3 px of unchanged pixels between block and ring: two regions
+        gapped = SemanticTestCfg(deep_change=(2.0, 1.0), deep_change_gap=gap)
+        assert torch.equal(drop_deep_changes(refined, coarse, confidence, gapped), ringed)
+    refined[34:46, 63] = True  # 2 px between them
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, gate), ringed)
+    one_px = SemanticTestCfg(deep_change=(2.0, 1.0), deep_change_gap=1)
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, one_px), ringed)
+    two_px = SemanticTestCfg(deep_change=(2.0, 1.0), deep_change_gap=2)
+    assert torch.equal(drop_deep_changes(refined, coarse, confidence, two_px), coarse)
+    refined[34:46, 61:63] = True  # touching: one region without a gap
     assert torch.equal(drop_deep_changes(refined, coarse, confidence, gate), coarse)
 
 
@@ -491,7 +501,7 @@ def test_gate_changes_by_hand():
     coarse[20:60, 20:60] = True
     refined = torch.zeros_like(coarse)
     refined[19:61, 19:61] = True
-    refined[34:46, 63:75] = True
+    refined[34:46, 64:76] = True
     confidence = torch.full((80, 80), 0.8)
     confidence[19] = 0.3
     want = coarse.clone()
@@ -502,7 +512,7 @@ def test_gate_changes_by_hand():
     deep_only = SemanticTestCfg(deep_change=(2.0, 1.0))
     assert gate_on(deep_only) and not keeps_unsure_pixels(deep_only)
     ringed = refined.clone()
-    ringed[34:46, 63:75] = False
+    ringed[34:46, 64:76] = False
     assert torch.equal(gate_changes(refined, confidence, coarse, deep_only), ringed)
     assert not gate_on(SemanticTestCfg())
     assert gate_changes(refined, confidence, coarse, SemanticTestCfg()) is refined

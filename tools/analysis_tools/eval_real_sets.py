@@ -25,7 +25,8 @@ fell by more than 0.01 below the coarse mask's) and ``seconds_per_image``.
 k=v`` those of its mask process (``model.diffusion``: start_step, sampling_steps, eta...).
 ``crm`` is CRM (``--crm-config`` / ``--crm-checkpoint``, default the compact CRM of
 ``segrefiner/model_zoo``), on the same coarse masks and the same path (``--mode``).
-``segrefiner_fast`` is the fast mode (bf16 / fp16); with both segrefiner methods the
+``segrefiner`` is the exact mode (``Refiner(fast=False)``), ``segrefiner_fast`` the fast
+mode (bf16 / fp16); with both segrefiner methods the
 share of pixels on which they agree is printed too. ``--save-dir DIR`` also writes every
 method's mask (the coarse one included) as ``DIR/<set>/<method>/<name>.png`` (0/255), to
 look at or to score other post-processing without refining again.
@@ -160,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     refiners: dict[str, object] = {}
     if {"segrefiner", "segrefiner_fast"} & set(args.methods):
         from segrefiner.apis import Refiner
-        refiner = Refiner(args.config, args.checkpoint, args.device, seed=args.sampling_seed,
-                          passes=args.passes, runtime=args.runtime)
+        refiner = Refiner(args.config, args.checkpoint, args.device, fast=False,
+                          seed=args.sampling_seed, passes=args.passes, runtime=args.runtime)
         refiner.model.override_test_cfg(args.test_cfg)
         if args.diffusion:
             refiner.model.diffusion = overridden_process(refiner.config_path, args.diffusion)
