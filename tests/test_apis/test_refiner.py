@@ -208,7 +208,7 @@ def test_the_configs_fast_on_cpu_makes_fast_mode_the_cpu_default(monkeypatch, tm
     assert default.fast
 
 
-def test_the_bundled_model_is_fast_by_default_on_cpu_only():
+def test_the_bundled_configs_ask_for_fast_mode_and_the_papers_do_not():
     assert read_config(BUNDLED_CONFIG).get("fast_on_cpu") is True
     assert read_config(REPO / "configs/segrefiner/segrefiner_compact.py").get("fast_on_cpu")
     # The preset of the earlier settings and the paper's configs stay exact.
