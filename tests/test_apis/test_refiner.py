@@ -201,9 +201,11 @@ def test_the_configs_fast_on_cpu_makes_fast_mode_the_cpu_default(monkeypatch, tm
     fast = Refiner(TINY_SEMANTIC, tiny_checkpoint, batch_size=3)
     fast.model.test_cfg.update(FAST_SETTINGS)
     default.model.test_cfg.update(batch_size=3)
-    np.testing.assert_array_equal(default.refine(image, coarse), fast.refine(image, coarse))
+    fast_masks = fast.refine(image, coarse)
+    np.testing.assert_array_equal(default.refine(image, coarse), fast_masks)
     default.fast = False
     assert not default.fast
+    assert not np.array_equal(default.refine(image, coarse), fast_masks)  # the settings tell
     default.fast = None  # back to the default
     assert default.fast
 
