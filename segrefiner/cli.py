@@ -48,8 +48,8 @@ def add_model_args(parser: argparse.ArgumentParser, steps_help: str) -> None:
                            help="fast mode: fp16 on GPU, bf16 on CPUs with bf16 kernels "
                                 "(other CPUs stay fp32) and the config's fast_test_cfg (the "
                                 "bundled model: fewer local patches); within 0.003 IoU / mBA "
-                                "of exact on the real sets over three seeds (default on CPU "
-                                "for the bundled model)")
+                                "of exact on the real sets (means over sampling seeds; default "
+                                "on CPU for the bundled model)")
     precision.add_argument("--exact", action="store_const", const=False, dest="fast",
                            help="exact mode: fp32 and the config's test_cfg as it is (default "
                                 "on GPU, and for the paper's configs)")

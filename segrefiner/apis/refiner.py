@@ -169,9 +169,9 @@ class Refiner:
             bf16 kernels; fp32 on other CPUs, where bf16 would be slower, with a warning
             when asked for) and the config's ``fast_test_cfg`` settings (the bundled
             model: fewer local patches), within 0.003 IoU / mBA of the exact mode on the
-            real sets over three sampling seeds (docs/model_zoo.md). False: the exact
-            mode. None (default): the config's ``fast_on_cpu`` on a CPU (the bundled
-            model's: fast), else exact.
+            real sets (grabcut, berkeley: means over three sampling seeds;
+            docs/model_zoo.md). False: the exact mode. None (default): the config's
+            ``fast_on_cpu`` on a CPU (the bundled model's: fast), else exact.
         runtime: what runs SegRefiner's denoiser: 'torch' (default) or 'openvino' (CPU
             only, ``pip install openvino``; bf16 in fast mode, f32 otherwise; where
             openvino is not installed, torch with a warning). See

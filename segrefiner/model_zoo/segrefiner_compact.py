@@ -64,8 +64,9 @@ model = dict(
                   accurate_confidence=0.95, change_confidence=0.95),
     # The fast mode's patches on a 96 px grid, shifted to whichever offset needs fewest
     # patches: 21-28 % fewer passes than the exact mode's 80 px grid, IoU and mBA within
-    # 0.003 of the exact mode on the real sets over three sampling seeds, accurate masks
-    # left as they were but one grabcut image (docs/model_zoo.md: options).
+    # 0.003 of the exact mode on the real sets (grabcut, berkeley: means over three sampling
+    # seeds), accurate masks left as they were but one grabcut image (docs/model_zoo.md:
+    # options).
     fast_test_cfg=dict(cover_stride=96, cover_fewest=True),
     instance_test_cfg=dict(accurate_shift=(1.25, 1.75), accurate_confidence=None))
 fast_on_cpu = True
