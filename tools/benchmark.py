@@ -382,6 +382,7 @@ def machine() -> dict:
         pass
     info = dict(cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 torch=torch.__version__, python=platform.python_version(),
+                cpu_capability=torch.backends.cpu.get_cpu_capability(),
                 cpu_bf16_kernels=cpu_has_bf16_kernels())
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()

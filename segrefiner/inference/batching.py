@@ -2,11 +2,9 @@
 
 The official code sends a whole chunk of up to ``batch_size`` crops through the
 denoiser at once, and draws its random numbers per chunk. On a CPU, large batches are
-mostly slower per sample (2 cores, the LR model in fp32 at 256x256: 3.2 s per sample at
-batch 1, 3.8 s at batch 8, channels_last; small bf16 inputs are the exception,
-:func:`cpu_bf16_forward_batch`), so the forward pass may be split into micro-batches
-while the chunk, and therefore the random draws, stay the official ones (the outputs
-change by float rounding only).
+slower per sample and small inputs run faster a few at a time (:func:`cpu_forward_batch`),
+so the forward pass may be split into micro-batches while the chunk, and therefore the
+random draws, stay the official ones (the outputs change by float rounding only).
 """
 from __future__ import annotations
 
@@ -16,8 +14,8 @@ import torch
 
 from segrefiner.diffusion import Denoiser
 
-# A bf16 micro-batch on CPU holds at most this much of one full-resolution activation.
-CPU_BF16_ACTIVATION_BYTES = 8 * 2**20
+# A micro-batch on CPU holds at most this much of one full-resolution activation.
+CPU_ACTIVATION_BYTES = 8 * 2**20
 
 
 class MicroBatchDenoiser:
@@ -36,20 +34,24 @@ class MicroBatchDenoiser:
 
 
 def default_forward_batch(device: torch.device) -> int:
-    """Fastest micro-batch per device kind: 1 on CPU, the whole chunk (0) elsewhere."""
+    """Micro-batch per device kind where the denoiser's width is unknown: 1 on CPU (else
+    :func:`cpu_forward_batch`), the whole chunk (0) elsewhere."""
     return 1 if device.type == "cpu" else 0
 
 
-def cpu_bf16_forward_batch(width: int) -> Callable[[torch.Tensor], int]:
-    """The micro-batch of bf16 forwards on CPU for a denoiser whose full-resolution
-    activations are ``width`` channels wide: as many samples of the input (B, C, H, W) as
-    keep one such activation (H x W x width bf16 values) within 8 MiB, at least one.
+def cpu_forward_batch(width: int, itemsize: int) -> Callable[[torch.Tensor], int]:
+    """The micro-batch of forwards on CPU for a denoiser whose full-resolution activations
+    are ``width`` channels of ``itemsize`` bytes (4: float32, 2: bf16): as many samples of
+    the input (B, C, H, W) as keep one such activation (H x W x width values) within
+    8 MiB, at least one.
 
-    On a 2-core Intel Xeon with AMX the bundled model's 128 px passes (width 32) took 37 ms
-    a sample one at a time, 22.6 ms eight at a time (8: 1 MiB each) and 36 ms at 32; the LR
-    model's 256 px passes (width 128, 16 MiB) were fastest one at a time (658 ms against
-    782-863 ms at 2-8).
+    On a 2-core Intel Xeon with AMX the bundled model's 128 px passes (width 32) took, per
+    sample, in bf16 37 ms one at a time, 22.6 ms eight at a time (1 MiB each) and 36 ms at
+    32; in float32 46.3, 43.5, 42.8, 48.8 and 64.0 ms at 1, 2, 4 (2 MiB each), 8 and 16
+    (torch and oneDNN limited to AVX2: 67.0, 60.6, 58.1, 62.4, 80.5 ms). The LR model's
+    256 px passes (width 128) were fastest one at a time: 658 ms against 782-863 ms at 2-8
+    in bf16 (16 MiB each), 3.2 s against 3.8 s at 8 in float32.
     """
     def size(x: torch.Tensor) -> int:
-        return max(1, CPU_BF16_ACTIVATION_BYTES // (x.shape[-2] * x.shape[-1] * width * 2))
+        return max(1, CPU_ACTIVATION_BYTES // (x.shape[-2] * x.shape[-1] * width * itemsize))
     return size

@@ -9,7 +9,7 @@ import torch
 from segrefiner.diffusion import MaskProcess, NoiseSource, StepCallback, TorchNoise, build_process
 from segrefiner.inference.batching import (
     MicroBatchDenoiser,
-    cpu_bf16_forward_batch,
+    cpu_forward_batch,
     default_forward_batch,
 )
 from segrefiner.inference.instance import InstanceTestCfg, refine_instances
@@ -197,8 +197,8 @@ class SegRefiner(RefinerModel):
 
     def refining_denoiser(self) -> MicroBatchDenoiser:
         """The denoiser as refinement calls it: ``denoise_model`` in micro-batches of
-        ``micro_batch_size`` (default: whole chunks on GPU; on CPU one sample at a time, in
-        bf16 as many as :func:`cpu_bf16_forward_batch` says), or ``runtime_denoiser`` where
+        ``micro_batch_size`` (default: whole chunks on GPU; on CPU as many samples as
+        :func:`cpu_forward_batch` says for the precision), or ``runtime_denoiser`` where
         set, given whole chunks (it schedules them itself)."""
         if self.runtime_denoiser is not None:
             return MicroBatchDenoiser(self.runtime_denoiser, 0)
@@ -207,8 +207,8 @@ class SegRefiner(RefinerModel):
             device = next(self.denoise_model.parameters()).device
             size = default_forward_batch(device)
             width = getattr(self.denoise_model, "model_channels", None)
-            if device.type == "cpu" and width and in_cpu_bf16_autocast():
-                size = cpu_bf16_forward_batch(width)
+            if device.type == "cpu" and width:
+                size = cpu_forward_batch(width, 2 if in_cpu_bf16_autocast() else 4)
         return MicroBatchDenoiser(self.denoise_model, size)
 
     def instance_cfg(self) -> InstanceTestCfg:
