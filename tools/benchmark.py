@@ -26,7 +26,9 @@ CPU): exact + fp16 autocast on GPU,
 bf16 autocast on CPUs with bf16 kernels, fp32 on other CPUs (``machine.cpu_bf16_kernels``
 in the JSON). "fast+openvino" (CPU, where openvino is installed) = fast mode with the
 denoiser run by OpenVINO (``Refiner(fast=True, runtime='openvino')``). Random weights:
-speed does not depend on them.
+speed does not depend on them. ``machine.cpu_capability`` is the instruction set of torch's
+CPU kernels (AVX2, AVX512); with ``ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2`` in the
+environment torch and oneDNN run as on a CPU with AVX2 only (OpenVINO does not follow them).
 """
 from __future__ import annotations
 
